@@ -1,0 +1,129 @@
+"""The ``askclinic`` command line. Library errors become one readable line here."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import AskclinicError
+from .settings import Settings
+
+app = typer.Typer(
+    help="Answers patients' questions from a clinic's archive of posts, with citations.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store folder or http(s)://host:port of a Chroma server "
+                 "[env ASKCLINIC_STORE; default .askclinic/store]", show_default=False),
+]
+
+
+def settings_for(store: str | None) -> Settings:
+    return Settings(store=store) if store else Settings()
+
+
+def fail(error: Exception, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("askclinic.ingestion").setLevel(logging.ERROR)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.", show_default=False)],
+    store: StoreOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove posts that are gone from the given folders.")] = False,
+) -> None:
+    """Load posts into the store; only new or changed posts are embedded.
+
+    [bold]Examples[/]
+
+      askclinic ingest samples/archive
+
+      askclinic ingest ~/archive --prune --store http://127.0.0.1:8000
+
+      askclinic ingest ~/archive --dry-run
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .chunking import approx_word_pieces
+    from .factory import make_embeddings, make_store
+    from .ingestion import ingest as run_ingest
+
+    settings = settings_for(store)
+    try:
+        embeddings = make_embeddings(settings)
+        target = make_store(settings, embeddings.model_id)
+        counter = embeddings.token_counter() if not dry_run else approx_word_pieces
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("checking" if dry_run else "embedding chunks", total=None)
+            report = run_ingest(
+                paths, target, embeddings, prune=prune, dry_run=dry_run, count_tokens=counter,
+                max_bytes=settings.max_post_bytes,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except AskclinicError as e:
+        raise fail(e) from None
+
+    title = "Would change (dry run)" if dry_run else "Ingested"
+    table = Table(title=f"{title} into {settings.store}", show_header=True)
+    for name in ("new", "changed", "unchanged", "removed", "failed"):
+        table.add_column(name, justify="right")
+    table.add_row(*[str(v) for v in report.counts().values()])
+    out.print(table)
+    if report.replaced_models:
+        verb = "would replace" if dry_run else "replaced"
+        out.print(f"{verb} the index built with {', '.join(report.replaced_models)} (embedding model changed)")
+    if not dry_run:
+        out.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s")
+    for source, reason in report.failed:
+        out.print(f"[red]failed[/] {source}: {reason}", highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def stats(store: StoreOpt = None) -> None:
+    """Show what the store holds: posts, chunks, embedding model.
+
+    [bold]Example[/]
+
+      askclinic stats --store .askclinic/store
+    """
+    from .factory import make_embeddings, make_store
+
+    settings = settings_for(store)
+    try:
+        embeddings = make_embeddings(settings)
+        target = make_store(settings, embeddings.model_id)
+        states = target.post_states()
+        others = target.other_models()
+    except AskclinicError as e:
+        raise fail(e) from None
+    table = Table(title=f"Store {settings.store}", show_header=False)
+    table.add_row("embedding model", embeddings.model_id)
+    table.add_row("collection", target.name if target.exists() else "(none yet)")
+    table.add_row("posts", str(len(states)))
+    table.add_row("chunks", str(sum(len(s.chunk_ids) for s in states.values())))
+    table.add_row("incomplete posts", str(sum(not s.complete for s in states.values())))
+    if others:
+        table.add_row("other models", ", ".join(sorted(set(others.values()))))
+    out.print(table)

@@ -1,0 +1,210 @@
+"""Incremental, idempotent ingestion of post files into the store.
+
+A post is re-embedded only when its file bytes (or the chunker) changed, or when the store
+holds an incomplete copy of it (an earlier run was killed). A file that fails to parse is
+reported and leaves whatever the store already holds for it untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .chunking import CHUNKER_VERSION, approx_word_pieces, chunk_post
+from .errors import PostError
+from .reader import MAX_POST_BYTES, POST_SUFFIXES, parse_bytes, post_id_for, read_bytes
+from .store import PostState, Store
+from .types import Chunk, Post
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 128  # chunks embedded per model call, across posts
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks_embedded: int = 0
+    replaced_models: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in ("new", "changed", "unchanged", "removed", "failed")}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    post: Post
+    chunks: list[Chunk]
+    file_hash: str
+    stale_ids: tuple[str, ...]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """(file, archive root) pairs for every post file under the paths, plus missing paths."""
+    files: list[tuple[Path, Path]] = []
+    missing: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                rel = f.relative_to(path).parts
+                if f.is_file() and f.suffix.lower() in POST_SUFFIXES and not any(
+                    p.startswith(".") for p in rel
+                ):
+                    files.append((f, path))
+        elif path.is_file():
+            files.append((path, path.parent))
+        else:
+            missing.append((str(path), "no such file or folder"))
+    return files, missing
+
+
+def file_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(CHUNKER_VERSION.encode())
+    return digest.hexdigest()[:24]
+
+
+def ingest(
+    paths: Sequence[Path],
+    store: Store,
+    embeddings: Embeddings,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    count_tokens: Callable[[str], int] = approx_word_pieces,
+    max_bytes: int = MAX_POST_BYTES,
+    progress: Progress | None = None,
+    batch_size: int = EMBED_BATCH,
+) -> IngestReport:
+    """Bring the store in line with the post files under ``paths``."""
+    started = time.perf_counter()
+    report = IngestReport(dry_run=dry_run)
+    files, missing = discover(paths)
+    report.failed.extend(missing)
+    states = store.post_states()
+
+    seen_ids: set[str] = set()
+    seen_hashes: dict[str, str] = {}
+    pending: list[_Pending] = []
+    for i, (path, root) in enumerate(files):
+        try:
+            outcome = _classify(path, root, states, seen_ids, seen_hashes, count_tokens, max_bytes)
+        except PostError as e:
+            report.failed.append((e.source, e.reason))
+            log.warning("skipped %s: %s", e.source, e.reason)
+            outcome = None
+        if isinstance(outcome, str):
+            report.unchanged.append(outcome)
+        elif outcome is not None:
+            (report.changed if outcome.post.post_id in states else report.new).append(
+                outcome.post.post_id
+            )
+            pending.append(outcome)
+        if progress and dry_run:
+            progress(i + 1, len(files))
+
+    if prune:
+        roots = [p.resolve() for p in paths if p.is_dir()]
+        for post_id, state in sorted(states.items()):
+            if post_id not in seen_ids and _under(Path(state.source), roots):
+                report.removed.append(post_id)
+
+    if not dry_run:
+        _write(pending, store, embeddings, report, progress, batch_size)
+        for post_id in report.removed:
+            store.delete_ids(states[post_id].chunk_ids)
+        if store.exists():
+            report.replaced_models = store.drop_other_models()
+    else:
+        report.replaced_models = sorted(set(store.other_models().values()))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _classify(
+    path: Path,
+    root: Path,
+    states: dict[str, PostState],
+    seen_ids: set[str],
+    seen_hashes: dict[str, str],
+    count_tokens: Callable[[str], int],
+    max_bytes: int,
+) -> _Pending | str:
+    path, root = path.resolve(), root.resolve()
+    source = str(path)
+    post_id = post_id_for(path, root)
+    seen_ids.add(post_id)  # a file that is present but fails keeps its stored copy
+    data = read_bytes(path, max_bytes)
+    digest = file_hash(data)
+    if digest in seen_hashes and data.strip():
+        raise PostError(source, f"same content as {seen_hashes[digest]}; skipped as a duplicate")
+    seen_hashes[digest] = source
+    state = states.get(post_id)
+    if state and state.source != source and Path(state.source).exists():
+        raise PostError(source, f"post id {post_id!r} is already used by {state.source}")
+    if state and state.complete and state.file_hash == digest and state.source == source:
+        return post_id
+    post = parse_bytes(data, path, root)
+    chunks = chunk_post(post, count_tokens)
+    return _Pending(post, chunks, digest, state.chunk_ids if state else ())
+
+
+def _write(
+    pending: list[_Pending], store: Store, embeddings: Embeddings, report: IngestReport,
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
+    """Embed in large batches across posts, then write each post whole."""
+    total = sum(len(p.chunks) for p in pending)
+    done = 0
+    batch: list[_Pending] = []
+    size = 0
+    for item in [*pending, None]:
+        if item is not None:
+            batch.append(item)
+            size += len(item.chunks)
+            if size < batch_size:
+                continue
+        if not batch:
+            break
+        vectors = embeddings.embed_documents([c.text for p in batch for c in p.chunks])
+        offset = 0
+        for p in batch:
+            n = len(p.chunks)
+            store.write_post(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids)
+            offset += n
+        done += size
+        report.chunks_embedded += size
+        if progress:
+            progress(done, total)
+        batch, size = [], 0
+
+
+def _extra(p: _Pending) -> dict[str, str | int]:
+    return {
+        "file_hash": p.file_hash,
+        "original_date": p.post.original_date,
+        "translated_at": p.post.translated_at,
+        "format": p.post.fmt,
+    }
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)

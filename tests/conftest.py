@@ -1,0 +1,142 @@
+"""Shared fixtures: a clean environment, the real archive post, stores and embedders."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples" / "archive"
+REAL_ARCHIVE = Path(os.environ.get("ASKCLINIC_REAL_ARCHIVE", ROOT.parent / "shared" / "archive"))
+REAL_POST = REAL_ARCHIVE / "000_fbae221e59e76ca3.txt"
+
+os.environ.update(
+    HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1", TRANSFORMERS_OFFLINE="1",
+    GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without the user's askclinic settings."""
+    for key in list(os.environ):
+        if key.startswith("ASKCLINIC_") and key != "ASKCLINIC_REAL_ARCHIVE":
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def real_post() -> Path:
+    if not REAL_POST.exists():
+        pytest.fail(f"the real archive post is missing at {REAL_POST} (set ASKCLINIC_REAL_ARCHIVE)")
+    return REAL_POST
+
+
+class FakeEmbeddings(Embeddings):
+    """Deterministic vectors seeded by sha256 of the text; counts what it embeds."""
+
+    def __init__(self, model_id: str = "fake-sha256", dim: int = 32) -> None:
+        self.model_id = model_id
+        self.dim = dim
+        self.embedded = 0
+        self.fail_after: int | None = None
+
+    def _vector(self, text: str) -> list[float]:
+        digest = hashlib.sha256(f"{self.model_id}:{text}".encode()).digest()
+        raw = [(digest[i % len(digest)] + i) % 251 - 125.0 for i in range(self.dim)]
+        norm = math.sqrt(sum(v * v for v in raw)) or 1.0
+        return [v / norm for v in raw]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.fail_after is not None and self.embedded >= self.fail_after:
+            raise KeyboardInterrupt("simulated kill")
+        self.embedded += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+@pytest.fixture
+def fake_embeddings() -> FakeEmbeddings:
+    return FakeEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def real_embeddings():
+    from askclinic.embeddings import SentenceEmbeddings
+
+    return SentenceEmbeddings().load()
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    """A writable copy of the sample archive plus the real post."""
+    folder = tmp_path / "archive"
+    shutil.copytree(SAMPLES, folder)
+    if REAL_POST.exists():
+        shutil.copy(REAL_POST, folder / REAL_POST.name)
+    return folder
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local Chroma server (``chroma run``) for the server-mode store tests."""
+    url = os.environ.get("ASKCLINIC_TEST_CHROMA_URL")
+    if url:
+        yield url
+        return
+    chroma = Path(sys.executable).with_name("chroma")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail("chroma run exited before it served")
+                time.sleep(0.1)
+        else:
+            pytest.fail("chroma run did not answer its heartbeat within 30 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(params=["folder", "server"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store location: an embedded folder, or a freshly emptied Chroma server."""
+    if request.param == "folder":
+        return str(tmp_path / "store")
+    url = request.getfixturevalue("chroma_server")
+    from askclinic.store import open_client
+
+    client = open_client(url)
+    for col in client.list_collections():
+        client.delete_collection(getattr(col, "name", col))
+    return url
