@@ -140,3 +140,30 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     for col in client.list_collections():
         client.delete_collection(getattr(col, "name", col))
     return url
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> str:
+    """The sample archive plus the real post, ingested once with the real model."""
+    from askclinic.ingestion import ingest
+    from askclinic.store import open_store
+
+    if not REAL_POST.exists():
+        pytest.fail(f"the real archive post is missing at {REAL_POST} (set ASKCLINIC_REAL_ARCHIVE)")
+    folder = tmp_path_factory.mktemp("archive")
+    shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
+    shutil.copy(REAL_POST, folder / REAL_POST.name)
+    location = str(tmp_path_factory.mktemp("built") / "store")
+    report = ingest([folder], open_store(location, real_embeddings.model_id), real_embeddings,
+                    count_tokens=real_embeddings.token_counter())
+    assert report.ok, report.failed
+    return location
+
+
+@pytest.fixture(scope="session")
+def pipeline(built_store: str, real_embeddings):
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+
+    return AskPipeline(HybridSearch(open_store(built_store, real_embeddings.model_id), real_embeddings))

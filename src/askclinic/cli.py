@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .errors import AskclinicError
 from .settings import Settings
+from .types import Answer
 
 app = typer.Typer(
     help="Answers patients' questions from a clinic's archive of posts, with citations.",
@@ -127,3 +128,52 @@ def stats(store: StoreOpt = None) -> None:
     if others:
         table.add_row("other models", ", ".join(sorted(set(others.values()))))
     out.print(table)
+
+
+def _print_answer(answer: Answer) -> None:
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    style = {"urgent": "bold red", "refused": "yellow", "abstained": "yellow"}.get(answer.status.value, "green")
+    out.print(Panel(Markdown(answer.answer), title=answer.status.value, border_style=style))
+    for c in answer.citations:
+        out.print(f"[bold][{c.n}][/] {c.title} — {c.clinic}, {c.published}, “{c.section}”", highlight=False)
+        out.print(f"    “{c.quote}”", style="dim", highlight=False)
+    out.print(answer.disclaimer, style="italic dim", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or - to read one question per line from stdin.")],
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one object per line).")] = False,
+) -> None:
+    """Answer a question from the archive, with citations and the disclaimer.
+
+    [bold]Examples[/]
+
+      askclinic ask "How common is thread exposure?"
+
+      askclinic ask "실 노출은 얼마나 흔한가요?" --json
+
+      cat questions.txt | askclinic ask - --json
+    """
+    import json
+    import sys
+
+    from .factory import make_pipeline
+
+    settings = settings_for(store)
+    try:
+        pipeline = make_pipeline(settings)
+        questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else iter([question])
+        for q in questions:
+            if question == "-" and not q.strip():
+                continue
+            answer = pipeline.answer(q)
+            if as_json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                _print_answer(answer)
+    except AskclinicError as e:
+        raise fail(e) from None

@@ -15,3 +15,18 @@ def make_embeddings(settings: Settings) -> SentenceEmbeddings:
 def make_store(settings: Settings, model_id: str) -> Store:
     offline_environment()
     return open_store(settings.store, model_id)
+
+
+def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None):  # noqa: ANN201
+    """The whole answering chain from settings (models load on first use)."""
+    from .pipeline import AskPipeline
+    from .retrieval import HybridSearch
+
+    embeddings = embeddings or make_embeddings(settings)
+    store = make_store(settings, embeddings.model_id)
+    llm = None
+    if settings.llm:
+        from .llm import make_llm_composer
+
+        llm = make_llm_composer(settings)
+    return AskPipeline(HybridSearch(store, embeddings), llm=llm, max_chars=settings.max_question_chars)

@@ -1,0 +1,154 @@
+"""The extractive answerer: picks the archive sentences that answer a question, verbatim.
+
+It never writes a fact of its own: the answer is the best sentence (prefixed with where it
+comes from), optionally the sentence that says what a figure is based on, each with an [n]
+marker whose citation quotes that exact sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .lexical import LexicalIndex, tokens
+from .archive import INTRO_HEADING
+from .text import STAT_LINE
+from .types import Chunk, Citation, Hit
+
+# Words that say what kind of answer is wanted rather than what it is about.
+INTENT_WORDS = frozenset(tokens(
+    "common often frequent frequently likely percent percentage proportion rate chance risk odds "
+    "long many much soon usually typically normal expect happen occur get"
+))
+_STAT_Q = re.compile(r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds")
+_TIME_Q = re.compile(r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime")
+_COUNT_Q = re.compile(r"how many|how much|how often")
+_COUNTED = re.compile(r"how many ((?:[a-z]{3,}\s*){1,3})")
+_TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
+_NUMBER = re.compile(r"\d")
+_META = re.compile(r"\b(today,? (i|we) will|i will (explain|organize|go through|tell|summari[sz]e)|"
+                   r"in this (sample )?post,? (i|we) (will|imagined)|let.?s (look|see)|we will (look|see|explain))\b", re.I)
+_SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|survey|review|patients|people)\b", re.I)
+
+MIN_COVERAGE = 0.5
+FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much  # share of the question's topic words a sentence must contain to answer it
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: str
+    chunk: Chunk
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Composition:
+    answer: str
+    citations: tuple[Citation, ...]
+
+
+class ExtractiveComposer:
+    """Chooses and quotes sentences from retrieved chunks."""
+
+    def __init__(self, index: Callable[[], LexicalIndex], section_of: Callable[[Chunk], list[Chunk]]) -> None:
+        self._index = index
+        self._section_of = section_of
+
+    def rank(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        """Every sentence of the hits, best answer first."""
+        index = self._index()
+        topic = [t for t in dict.fromkeys(tokens(question)) if t not in INTENT_WORDS]
+        weights = {t: index.idf(t) for t in topic}
+        total = sum(weights.values()) or 1.0
+        lowered = question.lower()
+        wants_stat = bool(_STAT_Q.search(lowered))
+        wants_time = bool(_TIME_Q.search(lowered))
+        wants_count = bool(_COUNT_Q.search(lowered))
+        counted = _COUNTED.search(lowered)
+        counted_re = None
+        if counted:  # the noun is one of the next three words: "how many laser toning sessions"
+            nouns = "|".join(re.escape(w[:5]) for w in counted.group(1).split())
+            counted_re = re.compile(
+                r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+)?(?:" + nouns + ")", re.I)
+        top = hits[0].score if hits else 1.0
+        out: dict[str, Candidate] = {}
+        for hit in hits:
+            frame = set(tokens(f"{hit.chunk.title} {hit.chunk.section}"))
+            for sentence in hit.chunk.sentences:
+                words = set(tokens(sentence))
+                coverage = sum(w for t, w in weights.items() if t in words) / total
+                framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
+                if not coverage:
+                    continue  # a sentence must itself say something about the question's topic
+                score = coverage + FRAME_WEIGHT * framed + 0.15 * hit.score / top
+                if wants_stat and "%" in sentence:
+                    score += 0.3
+                if wants_time and _TIME_UNIT.search(sentence):
+                    score += 0.3
+                elif wants_count and _NUMBER.search(sentence):
+                    score += 0.2
+                if counted_re is not None and counted_re.search(sentence):
+                    score += 0.6  # "how many sessions" -> "10 to 12 sessions"
+                if sentence.rstrip().endswith("?"):
+                    score -= 0.5
+                if sentence.startswith(("“", '"')):
+                    score -= 0.3  # a patient's worry quoted by the author, not an answer
+                if _META.search(sentence):
+                    score -= 0.3  # "today I will explain..." announces, it does not answer
+                if hit.chunk.section == INTRO_HEADING:
+                    score -= 0.15
+                if _NUMBER.search(sentence):
+                    score += 0.1
+                if len(sentence.split()) > 45:
+                    score -= 0.1
+                if sentence not in out or out[sentence].score < score:
+                    out[sentence] = Candidate(sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed)
+        return sorted(out.values(), key=lambda c: c.score, reverse=True)
+
+    def compose(self, question: str, hits: list[Hit], korean: bool = False) -> Composition | None:
+        """The answer and its citations, or None when no sentence answers the question."""
+        ranked = self.rank(question, hits)
+        if not ranked or ranked[0].coverage < MIN_COVERAGE:
+            return None
+        best = ranked[0]
+        chosen = [best]
+        if STAT_LINE.match(best.sentence):
+            basis = self._basis(best)
+            if basis:
+                chosen.append(basis)
+        elif len(ranked) > 1:
+            runner = ranked[1]
+            if (runner.score >= 0.85 * best.score and not STAT_LINE.match(runner.sentence)
+                    and runner.coverage >= MIN_COVERAGE):
+                chosen.append(runner)
+        citations = tuple(cite(i + 1, c) for i, c in enumerate(chosen))
+        lead = (f"병원 게시물 “{best.chunk.title}”에 따르면: " if korean
+                else f"According to the clinic's post “{best.chunk.title}”: ")
+        parts = [f"{lead}{best.sentence} [1]"]
+        parts.extend(f"{c.sentence} [{i + 2}]" for i, c in enumerate(chosen[1:]))
+        return Composition("\n\n".join(parts), citations)
+
+    def _basis(self, stat: Candidate) -> Candidate | None:
+        """The sentence of the same section that says what a figure is based on (a study, N people)."""
+        for chunk in self._section_of(stat.chunk):
+            for sentence in chunk.sentences:
+                if (sentence != stat.sentence and not STAT_LINE.match(sentence)
+                        and _SOURCE_WORDS.search(sentence) and _NUMBER.search(sentence)):
+                    return Candidate(sentence, chunk, 0.0, 0.0)
+        return None
+
+
+def cite(n: int, c: Candidate) -> Citation:
+    meta = c.chunk.metadata
+    return Citation(
+        n=n,
+        post_id=c.chunk.post_id,
+        title=c.chunk.title,
+        clinic=str(meta.get("clinic", "")),
+        published=str(meta.get("published", "")),
+        section=c.chunk.section,
+        quote=c.sentence,
+        source=str(meta.get("source", "")),
+    )

@@ -1,0 +1,105 @@
+"""Question -> Answer: input checks, safety gates, hybrid retrieval, extractive answer, optional LLM.
+
+``AskPipeline.runnable()`` is the LangChain Runnable the CLI, the web app and the evaluation
+all call; the disclaimer is attached here, in code, to every answer of every status.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from .answering import ExtractiveComposer
+from .glossary import is_korean
+from .retrieval import HybridSearch, Query
+from .safety import (ABSTAIN_MESSAGE, DISCLAIMER, EMPTY_MESSAGE, REFUSED_MESSAGE, TOO_LONG_MESSAGE,
+                     URGENT_MESSAGE, SafetyGate, default_safety)
+from .types import Answer, Hit, Status
+
+if TYPE_CHECKING:
+    from .llm import LLMComposer
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 500
+TOP_K = 5
+# Below this dense similarity the best hit is treated as unrelated (calibrated on the
+# evaluation sets: see README, "Abstention").
+MIN_SIMILARITY = 0.20
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def sanitize(question: str) -> str:
+    """NFC, no control or bidi characters, single spaces."""
+    return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", question)).split())
+
+
+class AskPipeline:
+    def __init__(
+        self,
+        search: HybridSearch,
+        gate: SafetyGate | None = None,
+        llm: LLMComposer | None = None,
+        max_chars: int = MAX_QUESTION_CHARS,
+        min_similarity: float = MIN_SIMILARITY,
+        k: int = TOP_K,
+    ) -> None:
+        self.search = search
+        self.gate = gate or default_safety()
+        self.composer = ExtractiveComposer(lambda: search.index, search.section_of)
+        self.llm = llm
+        self.max_chars = max_chars
+        self.min_similarity = min_similarity
+        self.k = k
+
+    def _reply(self, question: str, status: Status, text: str, hits: tuple[Hit, ...] = ()) -> Answer:
+        return Answer(question, status, text, (), DISCLAIMER, hits)
+
+    def answer(self, question: str) -> Answer:
+        clean = sanitize(question)
+        lang = "ko" if is_korean(clean) else "en"
+        if not clean:
+            return self._reply(question, Status.ABSTAINED, EMPTY_MESSAGE[lang])
+        if len(clean) > self.max_chars:
+            msg = TOO_LONG_MESSAGE[lang].format(n=len(clean), limit=self.max_chars)
+            return self._reply(question[:self.max_chars], Status.ABSTAINED, msg)
+        verdict = self.gate.check(clean)
+        if verdict is not None:
+            log.info("question gated as %s (%s)", verdict.status, verdict.label)
+            text = (URGENT_MESSAGE if verdict.status is Status.URGENT else REFUSED_MESSAGE)[lang]
+            return self._reply(clean, verdict.status, text)
+
+        query = self.search.prepare(clean)
+        hits = tuple(self.search.search(query, self.k))
+        if not hits or self._unrelated(hits):
+            return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
+        composition = self.composer.compose(query.text, list(hits), korean=query.korean)
+        if composition is None:
+            return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
+        if self.llm is not None:
+            composition = self.llm.improve(clean, query, hits, composition, self.composer)
+        return Answer(clean, Status.ANSWERED, composition.answer, composition.citations, DISCLAIMER, hits)
+
+    def _unrelated(self, hits: tuple[Hit, ...]) -> bool:
+        """No hit is close in meaning and none shares a word with the question."""
+        return max(h.similarity for h in hits) < self.min_similarity and not any(h.lexical for h in hits)
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """Text pieces of the (already verified) answer, then the Answer itself."""
+        result = self.answer(question)
+        words = result.answer.split(" ")
+        for i in range(0, len(words), 4):
+            yield " ".join(words[: i + 4])
+        yield result
+
+    def runnable(self) -> Runnable[str, Answer]:
+        """The chain as a LangChain Runnable: ``invoke``/``batch``/``stream`` give Answers."""
+        return RunnableLambda(self.answer, name="askclinic")
+
+
+__all__ = ["AskPipeline", "Query", "sanitize"]

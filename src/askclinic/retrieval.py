@@ -1,0 +1,140 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank.
+
+Korean questions are searched with the English terms the glossary gives for them, because
+the archive (and the embedding model) are English. At most ``per_section`` chunks of any one
+post section are returned, so one post cannot crowd out the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .glossary import Glossary, default_glossary, is_korean
+from .lexical import LexicalIndex, tokens
+from .store import Store
+from .types import Chunk, Hit
+
+RRF_K = 60
+CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as searched: the original text and the English text actually matched."""
+
+    original: str
+    text: str
+    korean: bool
+
+
+class HybridSearch:
+    """Dense + BM25 search over one store; the lexical index is built once per process."""
+
+    def __init__(self, store: Store, embeddings: Embeddings, glossary: Glossary | None = None,
+                 per_section: int = 2) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.glossary = glossary or default_glossary()
+        self.per_section = per_section
+        self._lock = threading.Lock()
+        self._chunks: list[Chunk] | None = None
+        self._index: LexicalIndex | None = None
+        self._by_id: dict[str, int] = {}
+        self._count = -1
+
+    def prepare(self, question: str) -> Query:
+        if is_korean(question):
+            english = self.glossary.translate(question) or question
+            return Query(question, self.glossary.expand(english), True)
+        return Query(question, self.glossary.expand(question), False)
+
+    def refresh(self) -> None:
+        """(Re)build the lexical index when the store's contents changed."""
+        count = self.store.count()
+        if count == self._count and self._index is not None:
+            return
+        with self._lock:
+            chunks = self.store.chunks()
+            self._index = LexicalIndex([c.text for c in chunks])
+            self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+            self._chunks = chunks
+            self._count = count
+
+    @property
+    def index(self) -> LexicalIndex:
+        self.refresh()
+        assert self._index is not None
+        return self._index
+
+    def section_of(self, chunk: Chunk) -> list[Chunk]:
+        """Every chunk of the same post section, in order (to find a figure's context)."""
+        self.refresh()
+        assert self._chunks is not None
+        return sorted(
+            (c for c in self._chunks if c.post_id == chunk.post_id and c.section_index == chunk.section_index),
+            key=lambda c: c.chunk_index,
+        )
+
+    def search(self, question: str | Query, k: int = 5) -> list[Hit]:
+        query = self.prepare(question) if isinstance(question, str) else question
+        self.refresh()
+        assert self._chunks is not None and self._index is not None
+        vector = self.embeddings.embed_query(query.text)
+        dense = self.store.query(vector, CANDIDATES)
+        lexical = self._index.search(tokens(query.text), CANDIDATES)
+
+        fused: dict[str, float] = defaultdict(float)
+        chunk_of: dict[str, Chunk] = {}
+        similarity: dict[str, float] = {}
+        lexical_score: dict[str, float] = {}
+        for rank, (chunk, sim) in enumerate(dense):
+            fused[chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
+            chunk_of[chunk.chunk_id] = chunk
+            similarity[chunk.chunk_id] = sim
+        for rank, (i, score) in enumerate(lexical):
+            chunk = self._chunks[i]
+            fused[chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
+            chunk_of.setdefault(chunk.chunk_id, chunk)
+            lexical_score[chunk.chunk_id] = score
+
+        hits: list[Hit] = []
+        per_section: dict[tuple[str, int], int] = defaultdict(int)
+        for chunk_id in sorted(fused, key=fused.__getitem__, reverse=True):
+            chunk = chunk_of[chunk_id]
+            key = (chunk.post_id, chunk.section_index)
+            if per_section[key] >= self.per_section:
+                continue
+            per_section[key] += 1
+            hits.append(Hit(chunk, fused[chunk_id], similarity.get(chunk_id, 0.0),
+                            lexical_score.get(chunk_id, 0.0)))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def hit_to_document(hit: Hit) -> Document:
+    meta: dict[str, Any] = {**hit.chunk.metadata, "score": hit.score, "similarity": hit.similarity}
+    return Document(page_content=hit.chunk.text, metadata=meta, id=hit.chunk.chunk_id)
+
+
+class ArchiveRetriever(BaseRetriever):
+    """The hybrid search as a LangChain retriever (documents carry the chunk metadata)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    search: HybridSearch
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        return [hit_to_document(h) for h in self.search.search(query, k or self.k)]

@@ -1,0 +1,108 @@
+"""Safety gates that run before retrieval, and the fixed texts every answer carries.
+
+The red-flag and refusal patterns are a table in ``data/safety.yaml`` that a clinician can
+read and change; the messages below are the only wording the bot uses for those cases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .types import Status
+
+DISCLAIMER = (
+    "This is general information quoted from the clinic's blog posts, not medical advice. "
+    "It cannot diagnose you or replace an examination; for questions about your own care, "
+    "contact the clinic or your doctor. "
+    "이 답변은 병원 블로그 글을 인용한 일반 정보이며 의료 조언이 아닙니다. "
+    "본인의 상태에 대해서는 병원이나 담당 의사와 상담하세요."
+)
+URGENT_MESSAGE = {
+    "en": "**Your message mentions symptoms that can be serious. Contact the clinic or emergency "
+    "services now** (in Korea call 119). Do not wait for an online answer.",
+    "ko": "**말씀하신 증상은 위험할 수 있습니다. 지금 바로 병원이나 응급실(119)에 연락하세요.** "
+    "온라인 답변을 기다리지 마세요.",
+}
+REFUSED_MESSAGE = {
+    "en": "I can't help with diagnosis, medicine doses or decisions about your own treatment. "
+    "Please ask the clinic or your doctor, who can examine you and know your history.",
+    "ko": "진단, 약 용량, 개인 치료 결정에 대해서는 답변드릴 수 없습니다. "
+    "진찰과 병력 확인이 가능한 병원이나 담당 의사에게 문의하세요.",
+}
+ABSTAIN_MESSAGE = {
+    "en": "I could not find this in the clinic's posts, so I can't answer it here. "
+    "Please ask the clinic directly.",
+    "ko": "병원 게시물에서 이 내용을 찾지 못해 답변드릴 수 없습니다. 병원에 직접 문의해 주세요.",
+}
+EMPTY_MESSAGE = {
+    "en": "Please type a question about the clinic's procedures, for example "
+    "\"How long does swelling last after a thread lift?\"",
+    "ko": "시술에 대한 질문을 입력해 주세요. 예: \"실리프팅 후 붓기는 얼마나 가나요?\"",
+}
+TOO_LONG_MESSAGE = {
+    "en": "Your question is too long ({n} characters). Please ask it in under {limit} characters.",
+    "ko": "질문이 너무 깁니다({n}자). {limit}자 이내로 질문해 주세요.",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    status: Status
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    label: str
+
+
+class SafetyGate:
+    """Checks a question against the urgent table first, then the refusal table."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+
+    def check(self, question: str) -> Verdict | None:
+        text = " ".join(question.lower().split())
+        for rule in self.rules:
+            if any(p.search(text) for p in rule.patterns):
+                return Verdict(rule.status, rule.label)
+        return None
+
+
+def load_safety(path: Path | None = None) -> SafetyGate:
+    where = str(path or "data/safety.yaml")
+    try:
+        text = path.read_text("utf-8") if path else (
+            resources.files("askclinic") / "data" / "safety.yaml").read_text("utf-8")
+        data = yaml.safe_load(text) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the safety table {where}: {e}") from e
+    rules = []
+    for key, status in (("urgent", Status.URGENT), ("refused", Status.REFUSED)):
+        for entry in data.get(key) or []:
+            label = str(entry.get("label", "?"))
+            compiled = []
+            for pattern in [*(entry.get("en") or []), *(entry.get("ko") or [])]:
+                try:
+                    compiled.append(re.compile(str(pattern), re.IGNORECASE))
+                except re.error as e:
+                    raise ConfigError(f"{where}: {key} '{label}': bad pattern {pattern!r}: {e}") from e
+            rules.append(Rule(label, status, tuple(compiled)))
+    if not any(r.status is Status.URGENT for r in rules):
+        raise ConfigError(f"{where} has no urgent rules; refusing to run without red-flag checks")
+    return SafetyGate(tuple(rules))
+
+
+@lru_cache(maxsize=1)
+def default_safety() -> SafetyGate:
+    return load_safety()

@@ -1,0 +1,40 @@
+"""Stores that cannot answer: empty, or built with another embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FakeEmbeddings
+
+from askclinic.errors import EmptyStoreError, ModelMismatchError
+from askclinic.ingestion import ingest
+from askclinic.pipeline import AskPipeline
+from askclinic.retrieval import HybridSearch
+from askclinic.store import open_store
+
+
+def test_an_empty_store_says_to_run_ingest(tmp_path: Path, fake_embeddings) -> None:
+    pipeline = AskPipeline(HybridSearch(open_store(str(tmp_path / "s"), "fake-sha256"), fake_embeddings))
+    with pytest.raises(EmptyStoreError, match="run 'askclinic ingest PATH' first"):
+        pipeline.answer("How common is thread exposure?")
+
+
+def test_a_store_built_with_another_model_says_to_rebuild(tmp_path: Path, archive: Path) -> None:
+    old = FakeEmbeddings("old-model")
+    ingest([archive], open_store(str(tmp_path / "s"), old.model_id), old)
+    new = FakeEmbeddings("new-model")
+    pipeline = AskPipeline(HybridSearch(open_store(str(tmp_path / "s"), new.model_id), new))
+    with pytest.raises(ModelMismatchError, match="built with the embedding model old-model"):
+        pipeline.answer("How common is thread exposure?")
+
+
+def test_the_cli_turns_store_errors_into_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from askclinic.cli import app
+
+    result = CliRunner().invoke(app, ["ask", "How common is thread exposure?", "--store", str(tmp_path / "empty")])
+    assert result.exit_code == 2
+    assert "holds no posts yet" in result.output
+    assert "Traceback" not in result.output
