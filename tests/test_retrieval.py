@@ -1,0 +1,71 @@
+"""Hybrid retrieval: the LangChain standard retriever suite, fusion and per-section limits."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from askclinic.glossary import is_korean, load_glossary
+from askclinic.retrieval import ArchiveRetriever, HybridSearch
+
+
+_SEARCH: HybridSearch | None = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _search(pipeline) -> None:
+    """The standard suite builds retrievers from a property, so share the session's search."""
+    global _SEARCH
+    _SEARCH = pipeline.search
+
+
+class TestStandardRetriever(RetrieversIntegrationTests):
+    @property
+    def retriever_constructor(self) -> type[ArchiveRetriever]:
+        return ArchiveRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict:
+        return {"search": _SEARCH}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "How common is thread exposure?"
+
+
+def test_documents_carry_metadata_and_scores(pipeline) -> None:
+    docs = ArchiveRetriever(search=pipeline.search, k=3).invoke("How long does lip filler last?")
+    assert docs[0].metadata["post_id"] == "101_filler-faq.md"
+    assert {"title", "section", "published", "score", "similarity"} <= set(docs[0].metadata)
+
+
+def test_one_section_cannot_crowd_out_the_rest(pipeline) -> None:
+    hits = pipeline.search.search("thread lifting side effects bruising swelling infection", k=8)
+    per_section: dict[tuple[str, int], int] = {}
+    for h in hits:
+        key = (h.chunk.post_id, h.chunk.section_index)
+        per_section[key] = per_section.get(key, 0) + 1
+    assert max(per_section.values()) <= pipeline.search.per_section
+    assert len({h.chunk.post_id for h in hits}) >= 2
+
+
+@pytest.mark.parametrize(
+    ("english", "korean"),
+    [
+        ("How long does swelling last after a thread lift?", "실리프팅 후 붓기는 얼마나 가나요?"),
+        ("How long does lip filler last?", "입술 필러는 얼마나 오래 가나요?"),
+        ("How far apart are laser toning sessions for melasma?", "기미 레이저 토닝은 몇 주 간격으로 받나요?"),
+        ("How common is thread exposure?", "실 노출은 얼마나 흔한가요?"),
+    ],
+)
+def test_korean_questions_find_the_same_posts_as_english(pipeline, english: str, korean: str) -> None:
+    en = [h.chunk.post_id for h in pipeline.search.search(english, k=3)]
+    ko = [h.chunk.post_id for h in pipeline.search.search(korean, k=3)]
+    assert en[0] == ko[0]
+
+
+def test_glossary_takes_the_longest_form_left_to_right() -> None:
+    g = load_glossary()
+    assert g.translate("기미 레이저 토닝은 몇 회 받아야 하나요?") == "melasma laser toning how many sessions"
+    assert "hifu" in g.translate("HIFU는 아픈가요?")
+    assert is_korean("실 노출은 얼마나 흔한가요?") and not is_korean("How common is HIFU pain?")
