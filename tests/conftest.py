@@ -23,8 +23,12 @@ REAL_ARCHIVE = Path(os.environ.get("ASKCLINIC_REAL_ARCHIVE", ROOT.parent / "shar
 REAL_POST = REAL_ARCHIVE / "000_fbae221e59e76ca3.txt"
 
 os.environ.update(
-    HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1", TRANSFORMERS_OFFLINE="1",
-    GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
+    HF_HUB_OFFLINE="1",
+    HF_HUB_DISABLE_TELEMETRY="1",
+    TRANSFORMERS_OFFLINE="1",
+    GRADIO_ANALYTICS_ENABLED="False",
+    ANONYMIZED_TELEMETRY="False",
+    TOKENIZERS_PARALLELISM="false",
 )
 
 
@@ -108,7 +112,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -154,8 +159,12 @@ def built_store(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> st
     shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
     shutil.copy(REAL_POST, folder / REAL_POST.name)
     location = str(tmp_path_factory.mktemp("built") / "store")
-    report = ingest([folder], open_store(location, real_embeddings.model_id), real_embeddings,
-                    count_tokens=real_embeddings.token_counter())
+    report = ingest(
+        [folder],
+        open_store(location, real_embeddings.model_id),
+        real_embeddings,
+        count_tokens=real_embeddings.token_counter(),
+    )
     assert report.ok, report.failed
     return location
 

@@ -40,9 +40,17 @@ def test_real_post_sections(real_post: Path) -> None:
 def test_real_post_sentences_are_rejoined_and_statistics_stand_alone(real_post: Path) -> None:
     post = read_post(real_post, real_post.parent)
     side_effects = post.sections[1].sentences
-    assert "This study analyzed side effects that occurred after thread lifting procedures in 2,827 people." in side_effects
-    for stat in ("Thread exposure: 5%", "Infection: 2%", "Swelling: 16%", "Pain: 11%",
-                 "Bruising: 26% (one of the most common side effects)"):
+    assert (
+        "This study analyzed side effects that occurred after thread lifting procedures in 2,827 people."
+        in side_effects
+    )
+    for stat in (
+        "Thread exposure: 5%",
+        "Infection: 2%",
+        "Swelling: 16%",
+        "Pain: 11%",
+        "Bruising: 26% (one of the most common side effects)",
+    ):
         assert stat in side_effects
     # a sentence the editor broke over three one-line blocks comes back whole
     assert (
@@ -53,9 +61,18 @@ def test_real_post_sentences_are_rejoined_and_statistics_stand_alone(real_post: 
 
 def test_real_post_drops_notices_placeholders_and_footer(real_post: Path) -> None:
     text = "\n".join(all_sentences(read_post(real_post, real_post.parent)))
-    for dropped in ("AI translation notice", "Medical note", "image 1", "image 5", "< Directions >",
-                    "Continue browsing", "public source trail", "Table of Contents",
-                    "Translated at", "Naver"):
+    for dropped in (
+        "AI translation notice",
+        "Medical note",
+        "image 1",
+        "image 5",
+        "< Directions >",
+        "Continue browsing",
+        "public source trail",
+        "Table of Contents",
+        "Translated at",
+        "Naver",
+    ):
         assert dropped not in text
 
 
@@ -72,14 +89,24 @@ def test_title_without_body_is_an_error() -> None:
 
 def test_split_sentences_keeps_abbreviations_and_words_ending_like_them() -> None:
     assert split_sentences("See Dr. Kim today. It lasts longest. Then fades.") == [
-        "See Dr. Kim today.", "It lasts longest.", "Then fades.",
+        "See Dr. Kim today.",
+        "It lasts longest.",
+        "Then fades.",
     ]
 
 
 def test_rejoin_lists_and_broken_lines() -> None:
-    blocks = [["So today,"], ["based on data,"], ["we explain."], ["Bruising: 26%", "Pain: 11%"],
-              ["Whether A was done", "Whether B was done"]]
+    blocks = [
+        ["So today,"],
+        ["based on data,"],
+        ["we explain."],
+        ["Bruising: 26%", "Pain: 11%"],
+        ["Whether A was done", "Whether B was done"],
+    ]
     assert list(rejoin(blocks)) == [
-        "So today, based on data, we explain.", "Bruising: 26%", "Pain: 11%",
-        "Whether A was done", "Whether B was done",
+        "So today, based on data, we explain.",
+        "Bruising: 26%",
+        "Pain: 11%",
+        "Whether A was done",
+        "Whether B was done",
     ]

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from askclinic.chunking import chunk_post
 from askclinic.embeddings import MAX_WORD_PIECES, word_piece_counter
 from askclinic.reader import read_post
 from askclinic.types import Post, Section
-
-from conftest import SAMPLES
 
 
 @pytest.fixture(scope="module")

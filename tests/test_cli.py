@@ -54,12 +54,22 @@ def test_ask_json_lines_from_stdin(built_store: str) -> None:
     import json
 
     result = runner.invoke(
-        app, ["ask", "-", "--json", "--store", built_store],
+        app,
+        ["ask", "-", "--json", "--store", built_store],
         input="How common is thread exposure?\n\nI have a fever after my thread lift\n",
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["status"] for r in rows] == ["answered", "urgent"]
     assert set(rows[0]) == {"question", "status", "answer", "citations", "disclaimer"}
-    assert set(rows[0]["citations"][0]) == {"n", "post_id", "title", "clinic", "published", "section", "quote", "source"}
+    assert set(rows[0]["citations"][0]) == {
+        "n",
+        "post_id",
+        "title",
+        "clinic",
+        "published",
+        "section",
+        "quote",
+        "source",
+    }
     assert rows[0]["disclaimer"] == rows[1]["disclaimer"]

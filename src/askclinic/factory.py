@@ -17,7 +17,7 @@ def make_store(settings: Settings, model_id: str) -> Store:
     return open_store(settings.store, model_id)
 
 
-def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None):  # noqa: ANN201
+def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None):
     """The whole answering chain from settings (models load on first use)."""
     from .pipeline import AskPipeline
     from .retrieval import HybridSearch

@@ -25,9 +25,7 @@ def _build(
     title = clean(title)
     if not title:
         raise PostError(source, "the post has no title (add a '# Title' line, a title in front matter, or <title>)")
-    sections = tuple(
-        Section(heading=clean(h) or DEFAULT_HEADING, sentences=tuple(s)) for h, s in parts if s
-    )
+    sections = tuple(Section(heading=clean(h) or DEFAULT_HEADING, sentences=tuple(s)) for h, s in parts if s)
     if not sections:
         raise PostError(source, "the post has a title but no body text")
     date = parse_date(str(meta.get("date") or meta.get("published") or ""))

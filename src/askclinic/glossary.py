@@ -64,8 +64,11 @@ class Glossary:
 
 def load_glossary(path: Path | None = None) -> Glossary:
     try:
-        text = path.read_text("utf-8") if path else (
-            resources.files("askclinic") / "data" / "glossary.yaml").read_text("utf-8")
+        text = (
+            path.read_text("utf-8")
+            if path
+            else (resources.files("askclinic") / "data" / "glossary.yaml").read_text("utf-8")
+        )
         data = yaml.safe_load(text) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the glossary {path or 'data/glossary.yaml'}: {e}") from e
@@ -75,9 +78,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
             raise ConfigError(f"glossary entry {i + 1} needs 'en' and a list 'ko'")
         pairs.extend((str(ko), str(entry["en"])) for ko in entry["ko"])
     pairs.sort(key=lambda p: -len(p[0]))
-    synonyms = tuple(
-        (str(k).lower(), tuple(str(v) for v in vs)) for k, vs in (data.get("synonyms") or {}).items()
-    )
+    synonyms = tuple((str(k).lower(), tuple(str(v) for v in vs)) for k, vs in (data.get("synonyms") or {}).items())
     return Glossary(tuple(pairs), synonyms)
 
 

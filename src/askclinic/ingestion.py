@@ -64,9 +64,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[tuple
         if path.is_dir():
             for f in sorted(path.rglob("*")):
                 rel = f.relative_to(path).parts
-                if f.is_file() and f.suffix.lower() in POST_SUFFIXES and not any(
-                    p.startswith(".") for p in rel
-                ):
+                if f.is_file() and f.suffix.lower() in POST_SUFFIXES and not any(p.startswith(".") for p in rel):
                     files.append((f, path))
         elif path.is_file():
             files.append((path, path.parent))
@@ -113,9 +111,7 @@ def ingest(
         if isinstance(outcome, str):
             report.unchanged.append(outcome)
         elif outcome is not None:
-            (report.changed if outcome.post.post_id in states else report.new).append(
-                outcome.post.post_id
-            )
+            (report.changed if outcome.post.post_id in states else report.new).append(outcome.post.post_id)
             pending.append(outcome)
         if progress and dry_run:
             progress(i + 1, len(files))
@@ -167,7 +163,10 @@ def _classify(
 
 
 def _write(
-    pending: list[_Pending], store: Store, embeddings: Embeddings, report: IngestReport,
+    pending: list[_Pending],
+    store: Store,
+    embeddings: Embeddings,
+    report: IngestReport,
     progress: Progress | None,
     batch_size: int,
 ) -> None:

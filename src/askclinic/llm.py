@@ -66,8 +66,9 @@ class LLMComposer:
     def __init__(self, chat_model: Any) -> None:
         self.chat_model = chat_model
 
-    def improve(self, question: str, query: Query, hits: tuple[Hit, ...], fallback: Composition,
-                composer: ExtractiveComposer) -> Composition:
+    def improve(
+        self, question: str, query: Query, hits: tuple[Hit, ...], fallback: Composition, composer: ExtractiveComposer
+    ) -> Composition:
         snippets = composer.rank(query.text, list(hits))[:MAX_SNIPPETS]
         if not snippets:
             return fallback
@@ -108,16 +109,25 @@ def make_chat_model(settings: Settings) -> Any:
             raise LLMError("the OpenAI-compatible backend needs: pip install 'askclinic[llm]'") from e
         if not settings.llm_base_url:
             raise ConfigError("ASKCLINIC_LLM=openai needs ASKCLINIC_LLM_BASE_URL, e.g. http://127.0.0.1:8080/v1")
-        return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url,
-                          api_key=settings.llm_api_key, timeout=settings.llm_timeout,
-                          temperature=0, max_retries=0)
+        return ChatOpenAI(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout,
+            temperature=0,
+            max_retries=0,
+        )
     if kind == "ollama":
         try:
             from langchain_ollama import ChatOllama
         except ImportError as e:
             raise LLMError("the Ollama backend needs: pip install 'askclinic[llm]'") from e
-        return ChatOllama(model=settings.llm_model, base_url=settings.llm_base_url or None,
-                          temperature=0, client_kwargs={"timeout": settings.llm_timeout})
+        return ChatOllama(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url or None,
+            temperature=0,
+            client_kwargs={"timeout": settings.llm_timeout},
+        )
     raise ConfigError(f"ASKCLINIC_LLM must be 'openai' or 'ollama', not {settings.llm!r}")
 
 

@@ -17,8 +17,16 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answering import ExtractiveComposer
 from .glossary import is_korean
 from .retrieval import HybridSearch, Query
-from .safety import (ABSTAIN_MESSAGE, DISCLAIMER, EMPTY_MESSAGE, REFUSED_MESSAGE, TOO_LONG_MESSAGE,
-                     URGENT_MESSAGE, SafetyGate, default_safety)
+from .safety import (
+    ABSTAIN_MESSAGE,
+    DISCLAIMER,
+    EMPTY_MESSAGE,
+    REFUSED_MESSAGE,
+    TOO_LONG_MESSAGE,
+    URGENT_MESSAGE,
+    SafetyGate,
+    default_safety,
+)
 from .types import Answer, Hit, Status
 
 if TYPE_CHECKING:
@@ -67,7 +75,7 @@ class AskPipeline:
             return self._reply(question, Status.ABSTAINED, EMPTY_MESSAGE[lang])
         if len(clean) > self.max_chars:
             msg = TOO_LONG_MESSAGE[lang].format(n=len(clean), limit=self.max_chars)
-            return self._reply(question[:self.max_chars], Status.ABSTAINED, msg)
+            return self._reply(question[: self.max_chars], Status.ABSTAINED, msg)
         verdict = self.gate.check(clean)
         if verdict is not None:
             log.info("question gated as %s (%s)", verdict.status, verdict.label)

@@ -39,8 +39,9 @@ class Query:
 class HybridSearch:
     """Dense + BM25 search over one store; the lexical index is built once per process."""
 
-    def __init__(self, store: Store, embeddings: Embeddings, glossary: Glossary | None = None,
-                 per_section: int = 2) -> None:
+    def __init__(
+        self, store: Store, embeddings: Embeddings, glossary: Glossary | None = None, per_section: int = 2
+    ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.glossary = glossary or default_glossary()
@@ -114,8 +115,7 @@ class HybridSearch:
             if per_section[key] >= self.per_section:
                 continue
             per_section[key] += 1
-            hits.append(Hit(chunk, fused[chunk_id], similarity.get(chunk_id, 0.0),
-                            lexical_score.get(chunk_id, 0.0)))
+            hits.append(Hit(chunk, fused[chunk_id], similarity.get(chunk_id, 0.0), lexical_score.get(chunk_id, 0.0)))
             if len(hits) == k:
                 break
         return hits

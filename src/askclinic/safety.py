@@ -37,14 +37,13 @@ REFUSED_MESSAGE = {
     "진찰과 병력 확인이 가능한 병원이나 담당 의사에게 문의하세요.",
 }
 ABSTAIN_MESSAGE = {
-    "en": "I could not find this in the clinic's posts, so I can't answer it here. "
-    "Please ask the clinic directly.",
+    "en": "I could not find this in the clinic's posts, so I can't answer it here. Please ask the clinic directly.",
     "ko": "병원 게시물에서 이 내용을 찾지 못해 답변드릴 수 없습니다. 병원에 직접 문의해 주세요.",
 }
 EMPTY_MESSAGE = {
     "en": "Please type a question about the clinic's procedures, for example "
-    "\"How long does swelling last after a thread lift?\"",
-    "ko": "시술에 대한 질문을 입력해 주세요. 예: \"실리프팅 후 붓기는 얼마나 가나요?\"",
+    '"How long does swelling last after a thread lift?"',
+    "ko": '시술에 대한 질문을 입력해 주세요. 예: "실리프팅 후 붓기는 얼마나 가나요?"',
 }
 TOO_LONG_MESSAGE = {
     "en": "Your question is too long ({n} characters). Please ask it in under {limit} characters.",
@@ -82,8 +81,11 @@ class SafetyGate:
 def load_safety(path: Path | None = None) -> SafetyGate:
     where = str(path or "data/safety.yaml")
     try:
-        text = path.read_text("utf-8") if path else (
-            resources.files("askclinic") / "data" / "safety.yaml").read_text("utf-8")
+        text = (
+            path.read_text("utf-8")
+            if path
+            else (resources.files("askclinic") / "data" / "safety.yaml").read_text("utf-8")
+        )
         data = yaml.safe_load(text) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the safety table {where}: {e}") from e

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     store: str = Field(DEFAULT_STORE, description="store folder, or http(s)://host:port of a Chroma server")
     embedding_model: str = Field("all-MiniLM-L6-v2", description="packaged model name or a local model folder")
-    embedding_dtype: str = Field("auto", description="auto (bfloat16 where the CPU runs it natively), float32, bfloat16")
+    embedding_dtype: str = Field(
+        "auto", description="auto (bfloat16 where the CPU runs it natively), float32, bfloat16"
+    )
     max_post_bytes: int = Field(2_000_000, gt=0)
     chunk_word_pieces: int = Field(200, ge=64, le=250)
     llm: str = Field("", description="'' (extractive only), 'openai' (any OpenAI-compatible server) or 'ollama'")

@@ -56,9 +56,7 @@ def open_client(location: str) -> Any:
             raise StoreError(f"store URL {location!r} has no host; use http://HOST:PORT")
         port = url.port or (443 if url.scheme == "https" else 8000)
         try:
-            return chromadb.HttpClient(
-                host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings
-            )
+            return chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings)
         except Exception as e:
             raise StoreError(
                 f"cannot reach the Chroma server at {location} ({e}); start it with "
@@ -192,14 +190,17 @@ class Store:
         )
         return [
             (chunk_from_record(doc, meta), 1.0 - float(dist))
-            for doc, meta, dist in zip(
-                res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
-            )
+            for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         ]
 
     # -- writing -----------------------------------------------------------------------
-    def write_post(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
-                   extra: dict[str, str | int], stale_ids: Sequence[str] = ()) -> None:
+    def write_post(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        extra: dict[str, str | int],
+        stale_ids: Sequence[str] = (),
+    ) -> None:
         """Replace one post's chunks: upsert the new ones in one call, then delete leftovers.
 
         If the process dies in between, the leftovers carry the old file hash, so the post
@@ -208,8 +209,9 @@ class Store:
         col = self.collection(create=True)
         ids = [c.chunk_id for c in chunks]
         metadatas = [{**c.metadata, **extra, "n_chunks": len(chunks)} for c in chunks]
-        col.upsert(ids=ids, embeddings=[list(v) for v in vectors],
-                   documents=[c.text for c in chunks], metadatas=metadatas)
+        col.upsert(
+            ids=ids, embeddings=[list(v) for v in vectors], documents=[c.text for c in chunks], metadatas=metadatas
+        )
         leftovers = sorted(set(stale_ids) - set(ids))
         if leftovers:
             col.delete(ids=leftovers)
@@ -223,8 +225,12 @@ class Store:
         from langchain_chroma import Chroma
 
         self.collection(create=True)
-        return Chroma(client=self.client, collection_name=self.name,
-                      embedding_function=embeddings, collection_configuration={"hnsw": dict(HNSW)})
+        return Chroma(
+            client=self.client,
+            collection_name=self.name,
+            embedding_function=embeddings,
+            collection_configuration={"hnsw": dict(HNSW)},
+        )
 
 
 def chunk_from_record(document: str, meta: dict[str, Any]) -> Chunk:
