@@ -114,10 +114,10 @@ def _sections(body_lines: list[str], title: str) -> tuple[Section, ...]:
             continue
         parts[-1][1].append(line)
     sections = []
-    for heading, lines in parts:
+    for title_of_part, lines in parts:
         sentences = tuple(rejoin(blocks_of(lines)))
         if sentences:
-            sections.append(Section(heading=heading, sentences=sentences))
+            sections.append(Section(heading=title_of_part, sentences=sentences))
     return tuple(sections)
 
 

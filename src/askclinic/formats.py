@@ -98,7 +98,7 @@ def parse_html(text: str, post_id: str, source: str) -> Post:
     for tag in soup(["script", "style", "nav", "footer", "noscript", "template", "iframe"]):
         tag.decompose()
     meta = {
-        m.get("name", "").lower(): m.get("content", "")
+        str(m.get("name", "")).lower(): m.get("content", "")
         for m in soup.find_all("meta")
         if m.get("name") and m.get("content")
     }

@@ -72,7 +72,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
         data = yaml.safe_load(text) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the glossary {path or 'data/glossary.yaml'}: {e}") from e
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for i, entry in enumerate(data.get("terms", [])):
         if not isinstance(entry, dict) or not entry.get("en") or not entry.get("ko"):
             raise ConfigError(f"glossary entry {i + 1} needs 'en' and a list 'ko'")

@@ -103,6 +103,8 @@ def make_chat_model(settings: Settings) -> Any:
     if not settings.llm_model:
         raise ConfigError("ASKCLINIC_LLM is set but ASKCLINIC_LLM_MODEL is empty; name the served model")
     if kind == "openai":
+        from pydantic import SecretStr
+
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as e:
@@ -112,7 +114,7 @@ def make_chat_model(settings: Settings) -> Any:
         return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key,
+            api_key=SecretStr(settings.llm_api_key),
             timeout=settings.llm_timeout,
             temperature=0,
             max_retries=0,

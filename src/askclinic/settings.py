@@ -19,7 +19,6 @@ class Settings(BaseSettings):
         "auto", description="auto (bfloat16 where the CPU runs it natively), float32, bfloat16"
     )
     max_post_bytes: int = Field(2_000_000, gt=0)
-    chunk_word_pieces: int = Field(200, ge=64, le=250)
     llm: str = Field("", description="'' (extractive only), 'openai' (any OpenAI-compatible server) or 'ollama'")
     llm_model: str = ""
     llm_base_url: str = ""

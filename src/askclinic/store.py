@@ -156,7 +156,7 @@ class Store:
             hashes = {m.get("file_hash") for _, m in rows}
             counts = {m.get("n_chunks") for _, m in rows}
             indexes = {m.get("chunk_index") for _, m in rows}
-            n = next(iter(counts)) if len(counts) == 1 else -1
+            n = int(next(iter(counts)) or 0) if len(counts) == 1 else -1
             complete = len(hashes) == 1 and indexes == set(range(n)) and len(rows) == n
             states[post_id] = PostState(
                 post_id=post_id,
@@ -229,7 +229,7 @@ class Store:
             client=self.client,
             collection_name=self.name,
             embedding_function=embeddings,
-            collection_configuration={"hnsw": dict(HNSW)},
+            collection_configuration={"hnsw": dict(HNSW)},  # type: ignore[arg-type]
         )
 
 

@@ -117,7 +117,8 @@ def parse_date(value: str) -> str:
     match = _NUMERIC_DATE.search(value)
     if match:
         try:
-            return datetime(*map(int, match.groups())).date().isoformat()
+            year, month, day = (int(g) for g in match.groups())
+            return datetime(year, month, day).date().isoformat()
         except ValueError:
             return ""
     return ""
