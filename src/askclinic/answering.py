@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .archive import INTRO_HEADING
-from .lexical import LexicalIndex, tokens
+from .lexical import STOPWORDS, LexicalIndex, tokens
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
 
@@ -23,13 +23,17 @@ INTENT_WORDS = frozenset(
         "long many much soon usually typically normal expect happen occur get"
     )
 )
+_SUPERLATIVE = re.compile(r"\bmost (common|frequent|likely)\b")
+_SUPERLATIVE_TOPIC = frozenset(tokens("common frequent likely"))  # "the most common side effect" names one
 _STAT_Q = re.compile(r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds")
 _TIME_Q = re.compile(
     r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|"
     r"when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime"
 )
 _COUNT_Q = re.compile(r"how many|how much|how often")
-_COUNTED = re.compile(r"how many ((?:[a-z]{3,}\s*){1,3})")
+_COUNTED = re.compile(r"how many ((?:[a-z]+\s*){1,4})")
+_COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
+_HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
 _TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
 _NUMBER = re.compile(r"\d")
 _META = re.compile(
@@ -67,7 +71,8 @@ class ExtractiveComposer:
     def rank(self, question: str, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of the hits, best answer first."""
         index = self._index()
-        topic = [t for t in dict.fromkeys(tokens(question)) if t not in INTENT_WORDS]
+        intent_words = INTENT_WORDS - _SUPERLATIVE_TOPIC if _SUPERLATIVE.search(question.lower()) else INTENT_WORDS
+        topic = [t for t in dict.fromkeys(tokens(question)) if t not in intent_words]
         weights = {t: index.idf(t) for t in topic}
         total = sum(weights.values()) or 1.0
         lowered = question.lower()
@@ -76,9 +81,16 @@ class ExtractiveComposer:
         wants_count = bool(_COUNT_Q.search(lowered))
         counted = _COUNTED.search(lowered)
         counted_re = None
-        if counted:  # the noun is one of the next three words: "how many laser toning sessions"
-            nouns = "|".join(re.escape(w[:5]) for w in counted.group(1).split())
-            counted_re = re.compile(r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+)?(?:" + nouns + ")", re.I)
+        if _HOW_MANY_GET.search(lowered):  # "how many people get pain" asks for a rate
+            wants_stat, counted = True, None
+        noun = _counted_noun(counted.group(1)) if counted else ""
+        if not noun and (before := _COUNTED_BEFORE.search(lowered)):
+            noun = before.group(1)
+        if noun:  # "how many laser toning sessions" -> "10 to 12 sessions"
+            pattern = re.escape(noun[:4])
+            counted_re = re.compile(
+                r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")", re.I
+            )
         top = hits[0].score if hits else 1.0
         out: dict[str, Candidate] = {}
         for hit in hits:
@@ -155,6 +167,16 @@ class ExtractiveComposer:
                 ):
                     return Candidate(sentence, chunk, 0.0, 0.0)
         return None
+
+
+def _counted_noun(phrase: str) -> str:
+    """The head noun of "how many ___": the last word before the first function word."""
+    words: list[str] = []
+    for word in phrase.split():
+        if word in STOPWORDS:
+            break
+        words.append(word)
+    return words[-1] if words else ""
 
 
 def cite(n: int, c: Candidate) -> Citation:

@@ -193,3 +193,8 @@ def ask(
                 _print_answer(answer)
     except AskclinicError as e:
         raise fail(e) from None
+
+
+from .cli_eval import eval_command  # noqa: E402  (registered after the core commands)
+
+app.command("eval")(eval_command)

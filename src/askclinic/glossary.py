@@ -31,10 +31,15 @@ class Glossary:
     synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # patient word -> archive words
 
     def expand(self, text: str) -> str:
-        """The text plus the archive's words for the patient's words it contains."""
-        words = set(re.findall(r"[a-z]+", text.lower()))
-        extra = [w for key, more in self.synonyms if key in words for w in more]
-        return " ".join([text, *dict.fromkeys(extra)]) if extra else text
+        """The text with each patient word replaced by the archive's words for it."""
+        table = dict(self.synonyms)
+        if not table:
+            return text
+        return re.sub(
+            r"[A-Za-z]+",
+            lambda m: " ".join(table[m.group().lower()]) if m.group().lower() in table else m.group(),
+            text,
+        )
 
     def translate(self, text: str) -> str:
         """English search terms for the Korean parts of ``text`` (English parts are kept).

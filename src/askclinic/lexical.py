@@ -16,7 +16,9 @@ STOPWORDS = frozenset(
     now of off on once only or other our ours out over own same she should so some such than that
     the their theirs them then there these they this those through to too under until up very was
     we were what when where which while who whom why will with would you your yours yourself
-    ignore instructions previous say tell please really kind""".split()
+    ignore instructions previous say tell please really kind whats s t re ll ve d m don doesn isn
+    aren won can't quot quoting actually able want know think need make leave get getting go going
+    come take thing things something anything ok okay still ever much lot""".split()
 )
 
 

@@ -42,6 +42,25 @@ MIN_SIMILARITY = 0.20
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# Text that tries to instruct the bot. It is removed before searching, so it can neither steer
+# retrieval nor be quoted; the extractive answerer would not follow it anyway.
+_INSTRUCTION = re.compile(
+    r"</?\s*(context|system|instructions?|excerpts?|question|prompt)\s*>"
+    r"|\b(ignore|disregard|forget|override)\b[^.?!]*\b(instructions?|rules?|prompts?|above|previous|everything)\b"
+    r"|\bnew (rule|instructions?)\b|\byou are now\b|\bsystem\s*:|\bpretend (to be|you)\b|\balways (answer|say|reply)\b"
+    r"|(이전|위의|모든)?\s*(지시|규칙|명령)[을를은는]?\s*무시",
+    re.IGNORECASE,
+)
+_PIECES = re.compile(r"[^.?!。？！\n]+[.?!。？！]*")
+
+
+def strip_instructions(question: str) -> str:
+    """The question without its sentences that try to give the bot instructions."""
+    pieces = [p.strip() for p in _PIECES.findall(question) if p.strip()]
+    kept = [p for p in pieces if not _INSTRUCTION.search(p)]
+    return " ".join(kept) if kept and len(kept) < len(pieces) else question
+
+
 def sanitize(question: str) -> str:
     """NFC, no control or bidi characters, single spaces."""
     return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", question)).split())
@@ -82,7 +101,7 @@ class AskPipeline:
             text = (URGENT_MESSAGE if verdict.status is Status.URGENT else REFUSED_MESSAGE)[lang]
             return self._reply(clean, verdict.status, text)
 
-        query = self.search.prepare(clean)
+        query = self.search.prepare(strip_instructions(clean))
         hits = tuple(self.search.search(query, self.k))
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
