@@ -196,5 +196,33 @@ def ask(
 
 
 from .cli_eval import eval_command  # noqa: E402  (registered after the core commands)
+from .cli_serve import feedback_app  # noqa: E402
+from .cli_serve import serve as run_serve  # noqa: E402
 
 app.command("eval")(eval_command)
+app.add_typer(feedback_app, name="feedback")
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="Address to listen on [env GRADIO_SERVER_NAME; default 127.0.0.1]", show_default=False
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", help="Port [env GRADIO_SERVER_PORT; default 7860, or the next free one]", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Start the patient web chat; an empty store first gets the sample archive.
+
+    [bold]Example[/]
+
+      askclinic serve --port 7860
+    """
+    run_serve(host, port, store)

@@ -55,11 +55,15 @@ _INSTRUCTION = re.compile(
 _PIECES = re.compile(r"[^.?!。？！\n]+[.?!。？！]*")
 
 
+_TAG = re.compile(r"<[^<>]{0,300}>")
+
+
 def strip_instructions(question: str) -> str:
-    """The question without its sentences that try to give the bot instructions."""
+    """The question without markup and without its sentences that try to give the bot instructions."""
+    question = _TAG.sub(" ", question)
     pieces = [p.strip() for p in _PIECES.findall(question) if p.strip()]
     kept = [p for p in pieces if not _INSTRUCTION.search(p)]
-    return " ".join(kept) if kept and len(kept) < len(pieces) else question
+    return " ".join(kept) if kept else question
 
 
 def sanitize(question: str) -> str:

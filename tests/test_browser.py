@@ -1,0 +1,183 @@
+"""The chat page in Debian's Chromium (Playwright): answers, sources, feedback, inert archive HTML."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+
+from askclinic.safety import DISCLAIMER
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = ROOT / "test-output" / "chat.png"
+PAYLOAD = '<img src=x onerror="window.__pwned=1">'
+INJECTION_POST = f"""---
+title: Silk pillow care {PAYLOAD}
+clinic: Sample Clinic <script>window.__pwned=1</script>
+date: 2025-07-01
+---
+
+# Silk pillow care
+
+## Does a silk pillowcase help after a procedure?
+
+In our (fictional) clinic's experience, a silk pillowcase {PAYLOAD} lets the skin settle within 3 nights.
+
+Wash the silk pillowcase <script>window.__pwned=1</script> in cold water once a week.
+"""
+TIMEOUT = 30_000  # ms, for one answer on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI runs these")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> Iterator[tuple[str, Path]]:
+    """The app on the sample archive plus a post whose title and sentences hold HTML."""
+    from askclinic.feedback import FeedbackStore
+    from askclinic.ingestion import ingest
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+    from askclinic.webapp import build_demo, launch
+
+    folder = tmp_path_factory.mktemp("archive")
+    shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
+    (folder / "900_silk-pillow.md").write_text(INJECTION_POST, "utf-8")
+    store = open_store(str(tmp_path_factory.mktemp("store")), real_embeddings.model_id)
+    assert ingest([folder], store, real_embeddings, count_tokens=real_embeddings.token_counter()).ok
+    pipeline = AskPipeline(HybridSearch(store, real_embeddings))
+    pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
+    db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
+    demo = build_demo(pipeline, FeedbackStore(db))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = launch(demo, "127.0.0.1", port)
+    try:
+        yield url, db
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1100, "height": 1000})
+    tab = context.new_page()
+    tab.goto(server[0], wait_until="load")  # never networkidle: the event stream never idles
+    tab.locator("#ac-question textarea").wait_for(timeout=TIMEOUT)  # the page renders after load
+    yield tab
+    context.close()
+
+
+def ask(page, question: str) -> object:
+    """Type a question, send it, and return the locator of its finished answer."""
+    answers = page.locator("#ac-chat [data-testid='bot']")
+    before = answers.count()
+    box = page.locator("#ac-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    answer = answers.nth(before)
+    answer.locator(".ac-disclaimer").wait_for(timeout=TIMEOUT)
+    return answer
+
+
+WATCH_STREAM = """() => {
+    window.__partial = false;
+    new MutationObserver(() => {
+        if (document.querySelector("#ac-chat").innerText.includes("\u258c")) window.__partial = true;
+    }).observe(document.querySelector("#ac-chat"), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_an_answer_streams_in_with_sources_and_disclaimer(page) -> None:
+    page.evaluate(WATCH_STREAM)
+    answer = ask(page, "How long does swelling last after a thread lift?")
+    assert page.evaluate("window.__partial"), "no partial answer (with its ▌ cursor) was ever shown"
+    assert "▌" not in answer.inner_text() and "7 to 10 days" in answer.inner_text()
+    assert DISCLAIMER in answer.locator(".ac-disclaimer").inner_text()
+    source = answer.locator(".ac-sources details").first
+    assert "What should I avoid after a thread lift?" in source.locator("summary").inner_text()
+    assert not source.locator("blockquote").is_visible()
+    source.locator("summary").click()
+    assert "usually lasts 7 to 10 days" in source.locator("blockquote").inner_text()
+    assert "not medical advice" in page.locator("#ac-notice").inner_text()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_a_korean_example_gets_korean_headings(page) -> None:
+    answers = page.locator("#ac-chat [data-testid='bot']")
+    page.get_by_text("실리프팅 후 붓기는 얼마나 가나요?").click()
+    answer = answers.first
+    answer.locator(".ac-disclaimer").wait_for(timeout=TIMEOUT)
+    assert "출처" in answer.inner_text() and "의료 조언 아님" in answer.inner_text()
+
+
+def test_red_flags_show_the_urgent_banner_first(page) -> None:
+    answer = ask(page, "I have a fever and pus after my thread lift")
+    banner = answer.locator(".ac-urgent")
+    assert banner.is_visible() and "Contact the clinic or emergency services now" in banner.inner_text()
+    first = answer.locator(".message-content .md > *").first
+    assert first.get_attribute("class") == "ac-urgent"
+
+
+def test_a_thumbs_down_with_its_reason_is_saved(page, server) -> None:
+    answer = ask(page, "How long does lip filler last?")
+    assert "6 to 9 months" in answer.inner_text()
+    page.locator("#ac-chat button[aria-label='Dislike']").last.click()
+    page.get_by_label("wrong source").check()
+    page.locator("#ac-reason button").first.click()
+    rows: list[tuple[str, ...]] = []
+    for _ in range(100):
+        if server[1].exists():
+            rows = (
+                sqlite3.connect(server[1])
+                .execute("SELECT question, status, rating, reason FROM feedback ORDER BY id")
+                .fetchall()
+            )
+            if rows and rows[-1][3]:
+                break
+        time.sleep(0.1)
+    assert rows[-1] == ("How long does lip filler last?", "answered", "down", "wrong source")
+
+
+def test_html_in_posts_and_questions_is_shown_as_text_and_runs_nothing(page) -> None:
+    answer = ask(page, "Does a silk pillowcase help after a procedure?")
+    assert "3 nights" in answer.inner_text()
+    source = answer.locator(".ac-sources details").first
+    source.locator("summary").click()
+    assert PAYLOAD in source.inner_text()
+    assert "Silk pillow care" in source.locator("summary").inner_text()
+    answer = ask(page, f"Does a silk pillowcase help? {PAYLOAD}<script>window.__pwned=1</script>")
+    assert PAYLOAD in page.locator("#ac-chat [data-testid='user']").last.inner_text()
+    assert answer.locator("img").count() == 0 and page.locator("#ac-chat script").count() == 0
+    assert not page.evaluate("window.__pwned")

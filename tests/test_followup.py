@@ -1,0 +1,109 @@
+"""Follow-up questions are searched with the topic of the conversation, never with new facts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from askclinic.followup import rewrite, topic_words
+from askclinic.glossary import is_korean
+from askclinic.types import Status
+
+BRUISE = "will I bruise after a thread lift?"
+SWELLING = "How long does swelling last after a thread lift?"
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9%]+|[\uac00-\ud7a3]+", text.lower()))
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried"),
+    [
+        ("and how long does it last?", [BRUISE], {"bruise", "thread", "lift"}),
+        ("how long does it last?", [BRUISE], {"bruise", "thread", "lift"}),
+        ("is that normal?", [BRUISE], {"bruise", "thread", "lift"}),
+        ("How long?", [BRUISE], {"bruise", "thread", "lift"}),
+        ("and swelling?", [BRUISE], {"swelling", "thread", "lift"}),
+        ("does it hurt?", [BRUISE, "and how long does it last?"], {"bruise", "thread"}),
+        ("and how long does it last? <img src=x>", [BRUISE], {"bruise", "thread"}),
+    ],
+)
+def test_a_question_without_a_topic_takes_the_last_topic(question, history, carried) -> None:
+    asked = rewrite(question, history)
+    assert carried <= words(asked)
+    assert words(question) - {"and"} <= words(asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("and how long does it last?", [BRUISE]),
+        ("what about botox?", [SWELLING]),
+        ("그럼 얼마나 가요?", ["실리프팅 후 멍이 들까요?"]),
+        ("그럼 보톡스는요?", ["실리프팅 후 붓기는 얼마나 가나요?"]),
+        ("and swelling?", [BRUISE, "How much does it cost?"]),
+    ],
+)
+def test_only_words_of_the_conversation_are_used(question, history) -> None:
+    asked = rewrite(question, history)
+    allowed = words(question).union(*(words(h) for h in history))
+    assert words(asked) <= allowed
+    assert asked != question
+
+
+def test_what_about_asks_the_last_question_about_the_new_topic() -> None:
+    asked = rewrite("what about botox?", [SWELLING])
+    assert {"botox", "how", "long"} <= words(asked)
+    assert "thread" not in words(asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("How long does filler last?", [BRUISE]),  # a topic of its own
+        ("Is it normal to bruise after botox?", [SWELLING]),  # a pronoun, but a topic too
+        ("and how long does it last?", []),  # nothing to follow
+        ("how long does it last?", ["how long?", "is it safe?"]),  # no earlier topic
+        ("thanks!", [BRUISE]),
+        ("", [BRUISE]),
+    ],
+)
+def test_standalone_questions_are_unchanged(question, history) -> None:
+    assert rewrite(question, history) == question
+
+
+def test_korean_follow_ups_stay_korean() -> None:
+    asked = rewrite("그럼 얼마나 가요?", ["실리프팅 후 멍이 들까요?"])
+    assert "실리프팅" in asked and "얼마나 가요" in asked
+    assert is_korean(asked)
+    asked = rewrite("그럼 보톡스는요?", ["실리프팅 후 붓기는 얼마나 가나요?"])
+    assert "보톡스" in asked and "얼마나" in asked and "실리프팅" not in asked
+    assert rewrite("그거 아파요?", ["보톡스 효과는 얼마나 가나요?"]).endswith("보톡스")
+
+
+def test_topic_words_skip_question_words_and_markup() -> None:
+    assert topic_words(BRUISE) == ["bruise", "thread", "lift"]
+    assert topic_words("How long does it last? Is it safe?") == []
+    assert topic_words("<b>how</b> common is it?") == []
+    assert topic_words("Will threads come out after a thread lift?")[0] == "threads"
+    assert topic_words("실 노출은 얼마나 흔한가요?") == ["실 노출은"]
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "quote"),
+    [
+        ([BRUISE], "and how long does it last?", "Bruising, if it appears, usually fades within 10 to 14 days."),
+        (
+            ["실리프팅 후 멍이 들까요?"],
+            "그럼 얼마나 가요?",
+            "Bruising, if it appears, usually fades within 10 to 14 days.",
+        ),
+        ([SWELLING], "what about lip filler?", "lip filler typically lasts 6 to 9 months"),
+    ],
+)
+def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history, question, quote) -> None:
+    answer = pipeline.answer(rewrite(question, history))
+    assert answer.status is Status.ANSWERED
+    assert any(quote in c.quote for c in answer.citations), answer.citations

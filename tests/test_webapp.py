@@ -1,0 +1,293 @@
+"""The web chat: rendering, errors and feedback in-process, then the real app over HTTP (/chat)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from conftest import SAMPLES
+
+from askclinic.errors import EmptyStoreError
+from askclinic.feedback import FeedbackStore
+from askclinic.safety import DISCLAIMER
+from askclinic.types import Answer, Citation, Status
+from askclinic.webapp import FAILED, NOT_LOADED, ChatApp, Conversation, build_demo, escape, launch, render
+
+PAYLOAD = '<img src=x onerror="window.__pwned=1">'
+EVIL = Citation(
+    1,
+    "900.md",
+    f"Pillow care {PAYLOAD}",
+    "Clinic <script>alert(1)</script>",
+    "2025-07-01",
+    "Section <b>bold</b>",
+    f"A silk pillowcase {PAYLOAD} helps.",
+    "/archive/900.md",
+)
+BRUISING = "Bruising, if it appears, usually fades within 10 to 14 days."
+INJECTION_POST = f"""---
+title: Silk pillow care {PAYLOAD}
+clinic: Sample Clinic <script>window.__pwned=1</script>
+date: 2025-07-01
+---
+
+# Silk pillow care
+
+## Does a silk pillowcase help after a procedure?
+
+In our (fictional) clinic's experience, a silk pillowcase {PAYLOAD} lets the skin settle within 3 nights.
+
+Wash the silk pillowcase <script>window.__pwned=1</script> in cold water once a week.
+"""
+
+
+class FakePipeline:
+    """Streams a fixed answer, or raises."""
+
+    max_chars = 500
+
+    def __init__(self, answer: Answer | None = None, error: Exception | None = None) -> None:
+        self.result = answer
+        self.error = error
+        self.asked: list[str] = []
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        self.asked.append(question)
+        if self.error:
+            raise self.error
+        assert self.result is not None
+        yield self.result.answer[:5]
+        yield self.result
+
+
+def answer(status: Status = Status.ANSWERED, text: str = "Thread exposure: 5% [1]") -> Answer:
+    citations = (EVIL,) if status is Status.ANSWERED else ()
+    return Answer("q", status, text, citations, DISCLAIMER)
+
+
+# -- rendering ----------------------------------------------------------------------------
+def test_archive_text_and_questions_are_rendered_as_text() -> None:
+    shown = render(answer(text=f"Quote {PAYLOAD} [1] and [x](javascript:alert(1))"), asked=f"q {PAYLOAD}")
+    assert "<img" not in shown and "<script" not in shown and "<b>bold" not in shown
+    assert '&lt;img src=x onerror="window.__pwned=1"&gt;' in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "](javascript" not in shown
+    assert escape("a < b & c") == "a &lt; b &amp; c"
+
+
+def test_sources_show_title_clinic_date_section_and_quote() -> None:
+    shown = render(answer())
+    for part in (
+        "[1] Pillow care",
+        "Clinic &lt;script&gt;",
+        "2025-07-01",
+        "Section &lt;b&gt;bold",
+        "A silk pillowcase",
+    ):
+        assert part in shown
+    assert "<details>" in shown and "Sources" in shown
+    assert shown.rstrip().endswith(f"{DISCLAIMER}</div>")
+
+
+def test_urgent_comes_first_in_a_banner_and_abstained_looks_different() -> None:
+    urgent = render(answer(Status.URGENT, "**Contact the clinic now**"))
+    assert urgent.startswith('<div class="ac-urgent" role="alert">')
+    assert "Sources" not in urgent and DISCLAIMER in urgent
+    assert render(answer(Status.ABSTAINED, "I could not find this.")).startswith('<div class="ac-abstained">')
+    assert render(answer(Status.REFUSED, "I can't help.")).startswith('<div class="ac-refused">')
+
+
+def test_korean_questions_get_korean_headings() -> None:
+    shown = render(answer(), korean=True)
+    assert "출처" in shown and "의료 조언 아님" in shown and "Sources" not in shown
+
+
+# -- the chat's handlers ------------------------------------------------------------------
+def test_the_chat_streams_then_shows_the_rendered_answer(tmp_path: Path) -> None:
+    app = ChatApp(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation()
+    steps = list(app.respond(f"How common? {PAYLOAD}", conv))
+    first, last = steps[0][0], steps[-1][0]
+    assert first[0] == {"role": "user", "content": escape(f"How common? {PAYLOAD}")}
+    assert any(step[0][1]["content"].endswith("▌") for step in steps)
+    assert last[1]["content"] == render(answer())
+    assert conv.questions == [f"How common? {PAYLOAD}"] and 1 in conv.turns
+
+
+def test_a_follow_up_is_searched_with_the_earlier_topic(tmp_path: Path) -> None:
+    pipeline = FakePipeline(answer())
+    app = ChatApp(pipeline, FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation()
+    app.chat("will I bruise after a thread lift?", conv)
+    text, _ = app.chat("and how long does it last?", conv)
+    assert pipeline.asked[-1] == "how long does it last? bruise thread lift"
+    assert "Follow-up, searched as" in text
+
+
+def test_a_too_long_question_is_not_rewritten(tmp_path: Path) -> None:
+    pipeline = FakePipeline(answer())
+    app = ChatApp(pipeline, FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation(questions=["will I bruise after a thread lift?"])
+    long = "and how long does it last? " + "x" * 500
+    app.chat(long, conv)
+    assert pipeline.asked == [long]
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [(EmptyStoreError("the store holds no posts yet"), NOT_LOADED["en"]), (RuntimeError("boom"), FAILED["en"])],
+)
+def test_errors_become_a_friendly_answer_and_are_logged(tmp_path, caplog, error, message) -> None:
+    app = ChatApp(FakePipeline(error=error), FeedbackStore(tmp_path / "f.sqlite3"))
+    with caplog.at_level(logging.ERROR, logger="askclinic.webapp"):
+        text, _ = app.chat("How common is thread exposure?", Conversation())
+    assert message in text and DISCLAIMER in text and "Traceback" not in text and "boom" not in text
+    assert caplog.records and caplog.records[0].levelno == logging.ERROR
+
+
+def test_an_empty_store_says_the_archive_is_not_loaded(tmp_path, real_embeddings) -> None:
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+
+    empty = AskPipeline(HybridSearch(open_store(str(tmp_path / "store"), real_embeddings.model_id), real_embeddings))
+    text, _ = ChatApp(empty, FeedbackStore(tmp_path / "f.sqlite3")).chat("실 노출은 얼마나 흔한가요?", Conversation())
+    assert NOT_LOADED["ko"] in text
+
+
+def like(index: int, liked: bool | str) -> gr.LikeData:
+    return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
+
+
+def test_thumbs_are_saved_and_a_thumbs_down_asks_why(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    app = ChatApp(FakePipeline(answer()), store)
+    conv = Conversation()
+    list(app.respond("How common is thread exposure?", conv))
+    shown, conv = app.like(conv, like(1, False))
+    assert shown["visible"] is True
+    app.give_reason("wrong source", conv)
+    (row,) = store.rows()
+    assert (row.rating, row.reason, row.question) == ("down", "wrong source", "How common is thread exposure?")
+    shown, conv = app.like(conv, like(1, True))  # changed their mind
+    assert shown["visible"] is False
+    assert [(r.rating, r.reason) for r in store.rows()] == [("up", "")]
+    app.like(conv, like(1, ""))  # took it back
+    assert store.rows() == []
+    app.like(conv, like(0, True))  # a user message: nothing to rate
+    assert store.rows() == []
+
+
+# -- the real app over HTTP ---------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
+    db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
+    demo = build_demo(pipeline, FeedbackStore(db))
+    url = launch(demo, "127.0.0.1", free_port())
+    try:
+        yield url, db
+    finally:
+        demo.close()
+
+
+def client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, download_files=False)
+
+
+@pytest.mark.slow
+def test_chat_api_answers_with_sources_and_disclaimer(server) -> None:
+    text = client(server[0]).predict("How common is thread exposure?", api_name="/chat")
+    assert "5%" in text
+    assert "Is thread lifting really a safe procedure?" in text
+    assert DISCLAIMER in text
+
+
+@pytest.mark.slow
+def test_chat_api_in_korean(server) -> None:
+    text = client(server[0]).predict("실 노출은 얼마나 흔한가요?", api_name="/chat")
+    assert "5%" in text and "출처" in text and "의료 조언 아님" in text
+
+
+QUESTIONS = [
+    ("How common is thread exposure?", "Thread exposure: 5%"),
+    ("How long does swelling last after a thread lift?", "7 to 10 days"),
+    ("How long does lip filler last?", "6 to 9 months"),
+    ("Does HIFU hurt?", "3 to 5 out of 10"),
+    ("실 노출은 얼마나 흔한가요?", "Thread exposure: 5%"),
+    ("I have a fever and pus after my thread lift", "Contact the clinic or emergency services now"),
+    ("What is the capital of France?", "could not find this"),
+    ("How many sessions of laser hair removal do I need?", "5 to 8 sessions"),
+]
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_clients_all_get_right_answers(server) -> None:
+    def ask(i: int) -> tuple[str, str, str]:
+        question, expected = QUESTIONS[i % len(QUESTIONS)]
+        return question, expected, client(server[0]).predict(question, api_name="/chat")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(ask, range(20)))
+    for question, expected, text in results:
+        assert expected in text, (question, text)
+        assert DISCLAIMER in text
+
+
+@pytest.mark.slow
+def test_follow_up_through_the_app_cites_the_bruising_sentence(server) -> None:
+    chat = client(server[0])
+    chat.predict("will I bruise after a thread lift?", api_name="/chat")
+    text = chat.predict("and how long does it last?", api_name="/chat")
+    assert f"<blockquote>{BRUISING}</blockquote>" in text
+    other = client(server[0]).predict("and how long does it last?", api_name="/chat")  # a new session
+    assert BRUISING not in other
+
+
+@pytest.mark.slow
+def test_html_in_a_question_comes_back_escaped(server) -> None:
+    chat = client(server[0])
+    chat.predict("will I bruise after a thread lift?", api_name="/chat")
+    text = chat.predict(f"and how long does it last? {PAYLOAD}<script>alert(1)</script>", api_name="/chat")
+    assert "<img" not in text and "<script" not in text
+    assert escape(PAYLOAD) in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+@pytest.mark.slow
+def test_a_too_long_question_gets_a_clear_message(server) -> None:
+    text = client(server[0]).predict("How common is thread exposure? " + "x" * 600, api_name="/chat")
+    assert "too long" in text and DISCLAIMER in text
+
+
+@pytest.mark.slow
+def test_html_in_a_post_comes_back_escaped(tmp_path: Path, real_embeddings) -> None:
+    from askclinic.ingestion import ingest
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "003_thread-lift-aftercare.txt", folder)
+    (folder / "900_silk-pillow.md").write_text(INJECTION_POST, "utf-8")
+    store = open_store(str(tmp_path / "store"), real_embeddings.model_id)
+    assert ingest([folder], store, real_embeddings).ok
+    app = ChatApp(AskPipeline(HybridSearch(store, real_embeddings)), FeedbackStore(tmp_path / "f.sqlite3"))
+    text, _ = app.chat("Does a silk pillowcase help after a procedure?", Conversation())
+    assert "Silk pillow care" in text and "3 nights" in text
+    assert "<img" not in text and "<script" not in text
+    assert escape(PAYLOAD) in text
