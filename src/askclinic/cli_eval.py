@@ -133,6 +133,7 @@ def _run(
     problems = ev.unknown_posts(qset, posts)
     if problems:
         raise ev.QuestionFileError(problems)
+    pipeline.warm_up()  # latency figures measure answering, not loading the model
     rewrite = ev.followup_rewriter()
     with Progress(
         TextColumn("{task.description}"),

@@ -106,6 +106,18 @@ class SentenceEmbeddings(Embeddings):
         return word_piece_counter(self.path)
 
 
+def set_torch_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads for inference (0 keeps torch's default).
+
+    One thread per query avoids the stalls (~0.5 s) that multi-threaded kernels suffer when
+    another request or process holds a core; a short query gains nothing from a second thread.
+    """
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def word_piece_counter(path: Path | None = None) -> Callable[[str], int]:
     """Count the model's word pieces (with [CLS]/[SEP]) using only its tokenizer files."""
     from transformers import AutoTokenizer

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from .embeddings import SentenceEmbeddings
+from typing import TYPE_CHECKING
+
+from .embeddings import SentenceEmbeddings, set_torch_threads
 from .settings import Settings, offline_environment
 from .store import Store, open_store
+
+if TYPE_CHECKING:
+    from .pipeline import AskPipeline
 
 
 def make_embeddings(settings: Settings) -> SentenceEmbeddings:
@@ -17,11 +22,12 @@ def make_store(settings: Settings, model_id: str) -> Store:
     return open_store(settings.store, model_id)
 
 
-def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None):
+def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None) -> AskPipeline:
     """The whole answering chain from settings (models load on first use)."""
     from .pipeline import AskPipeline
     from .retrieval import HybridSearch
 
+    set_torch_threads(settings.query_threads)
     embeddings = embeddings or make_embeddings(settings)
     store = make_store(settings, embeddings.model_id)
     llm = None

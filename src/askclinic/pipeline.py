@@ -89,6 +89,11 @@ class AskPipeline:
         self.min_similarity = min_similarity
         self.k = k
 
+    def warm_up(self) -> None:
+        """Load the embedding model and build the lexical index now, not on the first question."""
+        self.search.refresh()
+        self.search.embeddings.embed_query("warm up")
+
     def _reply(self, question: str, status: Status, text: str, hits: tuple[Hit, ...] = ()) -> Answer:
         return Answer(question, status, text, (), DISCLAIMER, hits)
 

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0)
     feedback_db: Path = Path(".askclinic/feedback.sqlite3")
     max_question_chars: int = Field(500, gt=0)
+    query_threads: int = Field(1, ge=0, description="torch threads while answering (0: torch's default)")
 
 
 def offline_environment() -> None:
