@@ -105,12 +105,12 @@ def make_chat_model(settings: Settings) -> Any:
     if kind == "openai":
         from pydantic import SecretStr
 
+        if not settings.llm_base_url:
+            raise ConfigError("ASKCLINIC_LLM=openai needs ASKCLINIC_LLM_BASE_URL, e.g. http://127.0.0.1:8080/v1")
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as e:
             raise LLMError("the OpenAI-compatible backend needs: pip install 'askclinic[llm]'") from e
-        if not settings.llm_base_url:
-            raise ConfigError("ASKCLINIC_LLM=openai needs ASKCLINIC_LLM_BASE_URL, e.g. http://127.0.0.1:8080/v1")
         return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
