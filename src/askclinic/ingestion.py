@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from .chunking import CHUNKER_VERSION, approx_word_pieces, chunk_post
 from .errors import PostError
 from .reader import MAX_POST_BYTES, POST_SUFFIXES, parse_bytes, post_id_for, read_bytes
-from .store import PostState, Store
+from .store import PostState, PostWrite, Store
 from .types import Chunk, Post
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def _write(
     progress: Progress | None,
     batch_size: int,
 ) -> None:
-    """Embed in large batches across posts, then write each post whole."""
+    """Embed in large batches across posts; write each batch's posts whole, in one upsert."""
     total = sum(len(p.chunks) for p in pending)
     done = 0
     batch: list[_Pending] = []
@@ -184,11 +184,12 @@ def _write(
         if not batch:
             break
         vectors = embeddings.embed_documents([c.text for p in batch for c in p.chunks])
-        offset = 0
+        writes, offset = [], 0
         for p in batch:
             n = len(p.chunks)
-            store.write_post(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids)
+            writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
             offset += n
+        store.write_posts(writes)
         done += size
         report.chunks_embedded += size
         if progress:

@@ -38,6 +38,16 @@ class PostState:
     complete: bool  # every chunk carries the same file hash and the full chunk count
 
 
+@dataclass(frozen=True)
+class PostWrite:
+    """One post's new chunks with their vectors, post-level metadata and the ids it replaces."""
+
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+    extra: dict[str, str | int]
+    stale_ids: Sequence[str] = ()
+
+
 def collection_name(model_id: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:40]
     digest = hashlib.sha256(model_id.encode()).hexdigest()[:8]
@@ -194,27 +204,30 @@ class Store:
         ]
 
     # -- writing -----------------------------------------------------------------------
-    def write_post(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Sequence[float]],
-        extra: dict[str, str | int],
-        stale_ids: Sequence[str] = (),
-    ) -> None:
-        """Replace one post's chunks: upsert the new ones in one call, then delete leftovers.
+    def write_posts(self, posts: Sequence[PostWrite]) -> None:
+        """Replace whole posts' chunks: upsert all new chunks in one call, then delete leftovers.
 
-        If the process dies in between, the leftovers carry the old file hash, so the post
-        reads as incomplete and the next ingestion writes it again.
+        If the process dies in between, a post's leftovers (or its missing chunks) disagree with
+        its file hash and chunk count, so it reads as incomplete and the next ingestion rewrites it.
         """
+        if not posts:
+            return
         col = self.collection(create=True)
-        ids = [c.chunk_id for c in chunks]
-        metadatas = [{**c.metadata, **extra, "n_chunks": len(chunks)} for c in chunks]
-        col.upsert(
-            ids=ids, embeddings=[list(v) for v in vectors], documents=[c.text for c in chunks], metadatas=metadatas
-        )
-        leftovers = sorted(set(stale_ids) - set(ids))
-        if leftovers:
-            col.delete(ids=leftovers)
+        ids: list[str] = []
+        vectors: list[list[float]] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        stale: set[str] = set()
+        for post in posts:
+            post_ids = [c.chunk_id for c in post.chunks]
+            ids.extend(post_ids)
+            vectors.extend(list(v) for v in post.vectors)
+            documents.extend(c.text for c in post.chunks)
+            metadatas.extend({**c.metadata, **post.extra, "n_chunks": len(post.chunks)} for c in post.chunks)
+            stale |= set(post.stale_ids) - set(post_ids)
+        col.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+        if stale:
+            col.delete(ids=sorted(stale))
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         if ids:
