@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,7 @@ def word_piece_counter(path: Path | None = None) -> Callable[[str], int]:
 
     tokenizer = AutoTokenizer.from_pretrained(str(path or packaged_model_path()), local_files_only=True)
 
+    @lru_cache(maxsize=65536)  # the chunker asks for the same sentence more than once
     def count(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 

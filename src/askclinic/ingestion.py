@@ -170,31 +170,42 @@ def _write(
     progress: Progress | None,
     batch_size: int,
 ) -> None:
-    """Embed in large batches across posts; write each batch's posts whole, in one upsert."""
+    """Embed in large batches across posts; write each batch's posts whole, in one upsert.
+
+    A batch is written on a second thread while the next one is embedded, so the store's
+    work hides behind the model's. Writes stay in order, one at a time.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     total = sum(len(p.chunks) for p in pending)
+    batches: list[list[_Pending]] = []
+    size = batch_size
+    for item in pending:
+        if size >= batch_size:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += len(item.chunks)
+
     done = 0
-    batch: list[_Pending] = []
-    size = 0
-    for item in [*pending, None]:
-        if item is not None:
-            batch.append(item)
-            size += len(item.chunks)
-            if size < batch_size:
-                continue
-        if not batch:
-            break
-        vectors = embeddings.embed_documents([c.text for p in batch for c in p.chunks])
-        writes, offset = [], 0
-        for p in batch:
-            n = len(p.chunks)
-            writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
-            offset += n
-        store.write_posts(writes)
-        done += size
-        report.chunks_embedded += size
-        if progress:
-            progress(done, total)
-        batch, size = [], 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="askclinic-write") as writer:
+        writing: Future[None] | None = None
+        for batch in batches:
+            vectors = embeddings.embed_documents([c.text for p in batch for c in p.chunks])
+            writes, offset = [], 0
+            for p in batch:
+                n = len(p.chunks)
+                writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
+                offset += n
+            if writing is not None:
+                writing.result()  # the previous batch is stored (or its error surfaces here)
+            writing = writer.submit(store.write_posts, writes)
+            done += offset
+            report.chunks_embedded += offset
+            if progress:
+                progress(done, total)
+        if writing is not None:
+            writing.result()
 
 
 def _extra(p: _Pending) -> dict[str, str | int]:
