@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import AskclinicError
+from .progress import progress_bar
 from .settings import Settings
 from .types import Answer
 
@@ -68,8 +69,6 @@ def ingest(
 
       askclinic ingest ~/archive --dry-run
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .chunking import approx_word_pieces
     from .factory import make_embeddings, make_store
     from .ingestion import ingest as run_ingest
@@ -79,14 +78,7 @@ def ingest(
         embeddings = make_embeddings(settings)
         target = make_store(settings, embeddings.model_id)
         counter = embeddings.token_counter() if not dry_run else approx_word_pieces
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with progress_bar(err) as bar:
             task = bar.add_task("checking" if dry_run else "embedding chunks", total=None)
             report = run_ingest(
                 paths,

@@ -118,10 +118,9 @@ def _run(
     show_progress: bool,
 ) -> EvalRun:
     """Our pipeline over every question, then the baseline if asked, then the gate."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from . import evaluation as ev
     from .factory import make_pipeline
+    from .progress import progress_bar
     from .settings import Settings
 
     settings = Settings(store=store) if store else Settings()
@@ -135,15 +134,7 @@ def _run(
         raise ev.QuestionFileError(problems)
     pipeline.warm_up()  # latency figures measure answering, not loading the model
     rewrite = ev.followup_rewriter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not show_progress,
-    ) as bar:
+    with progress_bar(err, disable=not show_progress) as bar:
         task = bar.add_task("askclinic", total=len(qset.questions))
         ours = ev.evaluate(
             qset.questions,

@@ -37,9 +37,8 @@ def _settings(store: str | None) -> Settings:
 
 def _ingest_samples(settings: Settings, embeddings: SentenceEmbeddings, target: Store) -> None:
     """Load the project's sample archive into an empty store, with a progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .ingestion import ingest
+    from .progress import progress_bar
 
     if not SAMPLE_ARCHIVE.is_dir():
         raise AskclinicError(
@@ -47,14 +46,7 @@ def _ingest_samples(settings: Settings, embeddings: SentenceEmbeddings, target: 
             f"{SAMPLE_ARCHIVE}; load posts with 'askclinic ingest PATH' first"
         )
     err.print(f"The store at {settings.store} is empty: loading the sample archive {SAMPLE_ARCHIVE}")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with progress_bar(err) as bar:
         task = bar.add_task("embedding chunks", total=None)
         report = ingest(
             [SAMPLE_ARCHIVE],

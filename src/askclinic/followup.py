@@ -61,27 +61,15 @@ def _english_topic(word: str) -> bool:
 
 def _korean_forms(text: str, glossary: Glossary) -> tuple[list[str], list[str]]:
     """Words of ``text`` holding a glossary form (longest match first): (topics, question words)."""
-    lowered = text.lower()
-    forms = dict(glossary.pairs)
-    longest = max((len(k) for k in forms), default=0)
     topics: list[str] = []
     asks: list[str] = []
-    i = 0
-    while i < len(lowered):
-        for size in range(min(longest, len(lowered) - i), 0, -1):
-            english = forms.get(lowered[i : i + size])
-            if english:
-                start, end = i, i + size  # widen to whole words: 멍이 들 -> 멍이 들까요
-                while start > 0 and text[start - 1].isalnum():
-                    start -= 1
-                while end < len(text) and text[end].isalnum():
-                    end += 1
-                about = any(t not in FRAME_WORDS for t in tokens(english))
-                (topics if about else asks).append(text[start:end])
-                i += size
-                break
-        else:
-            i += 1
+    for start, end, english in glossary.matches(text):
+        while start > 0 and text[start - 1].isalnum():  # widen to whole words: 멍이 들 -> 멍이 들까요
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        about = any(t not in FRAME_WORDS for t in tokens(english))
+        (topics if about else asks).append(text[start:end])
     return list(dict.fromkeys(topics)), list(dict.fromkeys(asks))
 
 

@@ -6,13 +6,12 @@ The table lives in ``data/glossary.yaml`` so clinic staff can extend it without 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from .datafiles import load_table
 from .errors import ConfigError
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -41,42 +40,39 @@ class Glossary:
             text,
         )
 
-    def translate(self, text: str) -> str:
-        """English search terms for the Korean parts of ``text`` (English parts are kept).
-
-        Scans left to right and takes the longest Korean form starting at each position.
-        """
+    def matches(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, english) of the Korean forms in ``text``: left to right, longest first."""
         text = text.lower()
         forms = dict(self.pairs)
         longest = max((len(k) for k, _ in self.pairs), default=0)
-        terms: list[str] = []
-        rest: list[str] = []
         i = 0
         while i < len(text):
             for size in range(min(longest, len(text) - i), 0, -1):
                 english = forms.get(text[i : i + size])
                 if english:
-                    terms.append(english)
-                    rest.append(" ")
+                    yield i, i + size, english
                     i += size
                     break
             else:
-                rest.append(text[i])
                 i += 1
+
+    def translate(self, text: str) -> str:
+        """English search terms for the Korean parts of ``text`` (English parts are kept)."""
+        terms: list[str] = []
+        rest: list[str] = []
+        done = 0
+        lowered = text.lower()
+        for start, end, english in self.matches(text):
+            terms.append(english)
+            rest.append(lowered[done:start] + " ")
+            done = end
+        rest.append(lowered[done:])
         kept = _LATIN.findall("".join(rest))  # English words and numbers inside the question
         return " ".join(dict.fromkeys([*terms, *kept]))
 
 
 def load_glossary(path: Path | None = None) -> Glossary:
-    try:
-        text = (
-            path.read_text("utf-8")
-            if path
-            else (resources.files("askclinic") / "data" / "glossary.yaml").read_text("utf-8")
-        )
-        data = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read the glossary {path or 'data/glossary.yaml'}: {e}") from e
+    data = load_table("glossary.yaml", "glossary", path)
     pairs: list[tuple[str, str]] = []
     for i, entry in enumerate(data.get("terms", [])):
         if not isinstance(entry, dict) or not entry.get("en") or not entry.get("ko"):

@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from .datafiles import load_table
 from .errors import ConfigError
 from .types import Status
 
@@ -80,15 +78,7 @@ class SafetyGate:
 
 def load_safety(path: Path | None = None) -> SafetyGate:
     where = str(path or "data/safety.yaml")
-    try:
-        text = (
-            path.read_text("utf-8")
-            if path
-            else (resources.files("askclinic") / "data" / "safety.yaml").read_text("utf-8")
-        )
-        data = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read the safety table {where}: {e}") from e
+    data = load_table("safety.yaml", "safety table", path)
     rules = []
     for key, status in (("urgent", Status.URGENT), ("refused", Status.REFUSED)):
         for entry in data.get(key) or []:
