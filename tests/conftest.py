@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -21,6 +22,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "archive"
 REAL_ARCHIVE = Path(os.environ.get("ASKCLINIC_REAL_ARCHIVE", ROOT.parent / "shared" / "archive"))
 REAL_POST = REAL_ARCHIVE / "000_fbae221e59e76ca3.txt"
+
+# A post whose title, clinic and body carry markup that would run script if rendered as HTML.
+PAYLOAD = '<img src=x onerror="window.__pwned=1">'
+INJECTION_POST = f"""---
+title: Silk pillow care {PAYLOAD}
+clinic: Sample Clinic <script>window.__pwned=1</script>
+date: 2025-07-01
+---
+
+# Silk pillow care
+
+## Does a silk pillowcase help after a procedure?
+
+In our (fictional) clinic's experience, a silk pillowcase {PAYLOAD} lets the skin settle within 3 nights.
+
+Wash the silk pillowcase <script>window.__pwned=1</script> in cold water once a week.
+"""
 
 os.environ.update(
     HF_HUB_OFFLINE="1",
@@ -94,7 +112,7 @@ def archive(tmp_path: Path) -> Path:
     return folder
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -108,7 +126,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
@@ -176,3 +194,17 @@ def pipeline(built_store: str, real_embeddings):
     from askclinic.store import open_store
 
     return AskPipeline(HybridSearch(open_store(built_store, real_embeddings.model_id), real_embeddings))
+
+
+@contextlib.contextmanager
+def running_app(pipeline, db: Path) -> Iterator[str]:
+    """The real chat app on a free local port, over ``pipeline``, with feedback in ``db``."""
+    from askclinic.feedback import FeedbackStore
+    from askclinic.webapp import build_demo, launch
+
+    pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
+    demo = build_demo(pipeline, FeedbackStore(db))
+    try:
+        yield launch(demo, "127.0.0.1", free_port())
+    finally:
+        demo.close()

@@ -17,6 +17,7 @@ STUDY_SENTENCE = re.compile(r"This study analyzed .+ in 2,827 people\.")
 def quoted(expected: str | re.Pattern[str], quote: str) -> bool:
     return bool(expected.fullmatch(quote)) if isinstance(expected, re.Pattern) else expected == quote
 
+
 # (question, Korean twin, figure the first sentence must state, exact quote of citation 1)
 REAL_POST_FACTS = [
     ("How common is thread exposure?", "실 노출은 얼마나 흔한가요?", "5%", "Thread exposure: 5%"),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import INJECTION_POST, PAYLOAD, ROOT, SAMPLES, running_app
 
 from askclinic.safety import DISCLAIMER
 
@@ -27,21 +26,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOT = ROOT / "test-output" / "chat.png"
-PAYLOAD = '<img src=x onerror="window.__pwned=1">'
-INJECTION_POST = f"""---
-title: Silk pillow care {PAYLOAD}
-clinic: Sample Clinic <script>window.__pwned=1</script>
-date: 2025-07-01
----
-
-# Silk pillow care
-
-## Does a silk pillowcase help after a procedure?
-
-In our (fictional) clinic's experience, a silk pillowcase {PAYLOAD} lets the skin settle within 3 nights.
-
-Wash the silk pillowcase <script>window.__pwned=1</script> in cold water once a week.
-"""
 TIMEOUT = 30_000  # ms, for one answer on a busy 2-core machine
 
 
@@ -62,12 +46,10 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> Iterator[tuple[str, Path]]:
     """The app on the sample archive plus a post whose title and sentences hold HTML."""
-    from askclinic.feedback import FeedbackStore
     from askclinic.ingestion import ingest
     from askclinic.pipeline import AskPipeline
     from askclinic.retrieval import HybridSearch
     from askclinic.store import open_store
-    from askclinic.webapp import build_demo, launch
 
     folder = tmp_path_factory.mktemp("archive")
     shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
@@ -75,17 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> Iterato
     store = open_store(str(tmp_path_factory.mktemp("store")), real_embeddings.model_id)
     assert ingest([folder], store, real_embeddings, count_tokens=real_embeddings.token_counter()).ok
     pipeline = AskPipeline(HybridSearch(store, real_embeddings))
-    pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
     db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
-    demo = build_demo(pipeline, FeedbackStore(db))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = launch(demo, "127.0.0.1", port)
-    try:
+    with running_app(pipeline, db) as url:
         yield url, db
-    finally:
-        demo.close()
 
 
 @pytest.fixture

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
 import pytest
-from conftest import SAMPLES
+from conftest import INJECTION_POST, PAYLOAD, SAMPLES, running_app
 
 from askclinic.errors import EmptyStoreError
 from askclinic.feedback import FeedbackStore
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Answer, Citation, Status
-from askclinic.webapp import FAILED, NOT_LOADED, ChatApp, Conversation, build_demo, escape, launch, render
+from askclinic.webapp import FAILED, NOT_LOADED, ChatApp, Conversation, escape, render
 
-PAYLOAD = '<img src=x onerror="window.__pwned=1">'
 EVIL = Citation(
     1,
     "900.md",
@@ -31,20 +29,6 @@ EVIL = Citation(
     "/archive/900.md",
 )
 BRUISING = "Bruising, if it appears, usually fades within 10 to 14 days."
-INJECTION_POST = f"""---
-title: Silk pillow care {PAYLOAD}
-clinic: Sample Clinic <script>window.__pwned=1</script>
-date: 2025-07-01
----
-
-# Silk pillow care
-
-## Does a silk pillowcase help after a procedure?
-
-In our (fictional) clinic's experience, a silk pillowcase {PAYLOAD} lets the skin settle within 3 nights.
-
-Wash the silk pillowcase <script>window.__pwned=1</script> in cold water once a week.
-"""
 
 
 class FakePipeline:
@@ -185,22 +169,11 @@ def test_thumbs_are_saved_and_a_thumbs_down_asks_why(tmp_path: Path) -> None:
 
 
 # -- the real app over HTTP ---------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
     db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
-    demo = build_demo(pipeline, FeedbackStore(db))
-    url = launch(demo, "127.0.0.1", free_port())
-    try:
+    with running_app(pipeline, db) as url:
         yield url, db
-    finally:
-        demo.close()
 
 
 def client(url: str):
