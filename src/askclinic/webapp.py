@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_HISTORY = 10  # earlier questions kept per conversation, for follow-ups
 CONCURRENCY = 4  # answers computed at once; more wait in the queue
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with "queue full"
+STREAM_PAUSE = 0.04  # seconds between streamed pieces of an answer
 TITLE = "Ask the clinic"
 NOTICE = (
     "Answers are quoted from the clinic's blog posts. They are general information, **not medical "
@@ -202,6 +204,7 @@ class ChatApp:
                 conv.messages[index]["content"] = self.show(item)
             else:
                 conv.messages[index]["content"] = escape(item) + " ▌"
+                time.sleep(STREAM_PAUSE)  # else the pieces of a fast answer reach the page as one update
             yield _copy(conv.messages), gr.update(), conv, hide
 
     def chat(self, message: str, conv: Conversation) -> tuple[str, Conversation]:
