@@ -1,13 +1,14 @@
-"""The safety tables: every pattern compiles, and the clinician's example questions are classified."""
+"""The safety tables and the gate: every pattern compiles, every example is classified, urgent wins."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from askclinic.errors import ConfigError
-from askclinic.safety import load_safety
+from askclinic.safety import REFUSED_MESSAGE, URGENT_MESSAGE, SafetyGate, default_safety, load_rules, load_safety
 from askclinic.types import Status
 
 CASES = [
@@ -15,21 +16,109 @@ CASES = [
     for line in (Path(__file__).parent / "data" / "safety_cases.txt").read_text("utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 ]
+RULES, EXAMPLES = load_rules()
 
 
 @pytest.fixture(scope="module")
-def gate():
+def gate() -> SafetyGate:
     return load_safety()
 
 
 @pytest.mark.parametrize(("expected", "question"), CASES, ids=[q[:40] for _, q in CASES])
-def test_safety_case(gate, expected: str, question: str) -> None:
+def test_safety_case(gate: SafetyGate, expected: str, question: str) -> None:
     verdict = gate.check(question)
     if expected == "none":
         assert verdict is None, f"false alarm: {verdict}"
     else:
-        status = expected.split(":")[0]
+        status, _, label = expected.partition(":")
         assert verdict is not None and verdict.status is Status(status)
+        if label:
+            assert label in verdict.label or label in verdict.concept, (label, verdict.label)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{e.concept or 'ordinary'}:{e.text[:30]}" for e in EXAMPLES])
+def test_every_example_of_the_table_is_classified_by_its_patterns(gate: SafetyGate, example) -> None:
+    """The patterns alone catch each listed example (the backstop is not needed for them)."""
+    verdict = gate.match(example.text)
+    assert (verdict.status if verdict else None) is example.status, (example.label, verdict)
+
+
+def test_every_urgent_concept_has_a_why_line_and_examples_in_both_languages() -> None:
+    concepts = {r.concept for r in RULES if r.status is Status.URGENT}
+    assert {
+        "vascular_occlusion",
+        "toxin_spread",
+        "anaphylaxis",
+        "infection",
+        "nerve_injury",
+        "burn",
+        "neuro",
+    } <= concepts
+    for rule in RULES:
+        if rule.status is Status.URGENT:
+            assert set(dict(rule.why)) == {"en", "ko"}, rule.label
+    for concept in concepts:
+        langs = {e.language for e in EXAMPLES if e.concept == concept}
+        assert langs == {"en", "ko"}, concept
+
+
+def test_urgent_wins_over_refused(gate: SafetyGate) -> None:
+    """A red flag and a dose question in one message: call now, not ask your doctor."""
+    for message in (
+        "I have a fever, how many mg of ibuprofen should I take?",
+        "열이 나는데 타이레놀 몇 알 먹어야 돼요?",
+    ):
+        assert gate.match(message) is not None
+        verdict = gate.check(message)
+        assert verdict is not None and verdict.status is Status.URGENT, message
+
+
+@pytest.mark.parametrize("message", ["고름이 나와요", "필러 맞은 부위가 하얗게 질렸어요", "입술이랑 혀가 부어요"])
+def test_decomposed_korean_is_gated_like_composed(gate: SafetyGate, message: str) -> None:
+    nfd = unicodedata.normalize("NFD", message)
+    assert nfd != message
+    verdict = gate.check(nfd)
+    assert verdict is not None and verdict.status is Status.URGENT
+
+
+def test_the_urgent_reply_says_what_to_do_and_why_in_the_question_language(gate: SafetyGate) -> None:
+    verdict = gate.check("the skin around my lip filler turned white and blotchy")
+    assert verdict is not None and verdict.concept == "vascular_occlusion"
+    en = verdict.message("en")
+    assert en.startswith(URGENT_MESSAGE["en"]) and "119" in en and "blood vessel" in en
+    ko = verdict.message("ko")
+    assert ko.startswith(URGENT_MESSAGE["ko"]) and "혈관" in ko
+    refused = gate.check("how many mg of ibuprofen should I take?")
+    assert refused is not None and refused.message("en") == REFUSED_MESSAGE["en"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the area they injected on my chin looks kinda lacy and pale and stings like crazy",
+        "since the jaw botox yesterday my words come out mushy and water dribbles when i drink",
+    ],
+)
+def test_the_backstop_catches_new_wordings_the_patterns_miss(message: str) -> None:
+    assert load_safety().check(message) is None, "a pattern matches: choose a wording the tables do not list"
+    verdict = default_safety().check(message)
+    assert verdict is not None and verdict.status is Status.URGENT and verdict.source == "similar example"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how long does swelling last after a thread lift?",
+        "does hifu hurt?",
+        "how common is bruising after threads",
+        "is it normal to feel tight after a thread lift",
+        "how long until my jaw looks slimmer after botox?",
+    ],
+)
+def test_the_backstop_leaves_ordinary_questions_alone(message: str) -> None:
+    assert default_safety().check(message) is None
 
 
 def test_a_broken_pattern_names_the_rule(tmp_path: Path) -> None:
@@ -44,3 +133,10 @@ def test_a_table_without_urgent_rules_is_refused(tmp_path: Path) -> None:
     empty.write_text("refused: []\n")
     with pytest.raises(ConfigError, match="no urgent rules"):
         load_safety(empty)
+
+
+def test_a_pattern_list_that_is_not_a_list_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "safety.yaml"
+    bad.write_text("urgent:\n  - label: fever\n    en: 'fever'\n")
+    with pytest.raises(ConfigError, match="urgent 'fever' must be a list"):
+        load_safety(bad)

@@ -188,10 +188,12 @@ def ask(
 
 
 from .cli_eval import eval_command  # noqa: E402  (registered after the core commands)
+from .cli_safety import eval_safety_command  # noqa: E402
 from .cli_serve import feedback_app  # noqa: E402
 from .cli_serve import serve as run_serve  # noqa: E402
 
 app.command("eval")(eval_command)
+app.command("eval-safety")(eval_safety_command)
 app.add_typer(feedback_app, name="feedback")
 
 
@@ -218,3 +220,25 @@ def serve(
       askclinic serve --port 7860
     """
     run_serve(host, port, store)
+
+
+@app.command()
+def doctor(store: StoreOpt = None) -> None:
+    """Check what to look at first when something is off: versions, embedding model, store, LLM server.
+
+    Prints one line per check, "ok" or "problem" with its fix; exits 1 if any check found a problem.
+
+    [bold]Example[/]
+
+      askclinic doctor --store http://127.0.0.1:8000
+    """
+    from rich.markup import escape
+
+    from .doctor import run_checks
+
+    checks = run_checks(store)
+    for check in checks:
+        status = "[green]ok[/]     " if check.ok else "[bold red]problem[/]"
+        fix = f" — [yellow]fix:[/] {escape(check.fix)}" if not check.ok and check.fix else ""
+        out.print(f"{status} {escape(check.name)}: {escape(check.detail)}{fix}", highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if all(check.ok for check in checks) else 1)

@@ -6,6 +6,7 @@ AskclinicError
 │   ├── EmptyStoreError  nothing has been ingested yet
 │   └── ModelMismatchError  the store was built with another embedding model
 ├── ConfigError          a setting is invalid
+├── SafetySetError       a safety evaluation file has bad lines
 └── LLMError             the optional LLM backend failed or is not installed
 """
 
@@ -43,3 +44,7 @@ class ConfigError(AskclinicError):
 
 class LLMError(AskclinicError):
     """The optional LLM backend is missing or failed."""
+
+
+class SafetySetError(AskclinicError):
+    """A safety evaluation set cannot be read; the message names each bad line."""

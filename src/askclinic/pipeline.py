@@ -21,9 +21,7 @@ from .safety import (
     ABSTAIN_MESSAGE,
     DISCLAIMER,
     EMPTY_MESSAGE,
-    REFUSED_MESSAGE,
     TOO_LONG_MESSAGE,
-    URGENT_MESSAGE,
     SafetyGate,
     default_safety,
 )
@@ -108,8 +106,7 @@ class AskPipeline:
         verdict = self.gate.check(clean)
         if verdict is not None:
             log.info("question gated as %s (%s)", verdict.status, verdict.label)
-            text = (URGENT_MESSAGE if verdict.status is Status.URGENT else REFUSED_MESSAGE)[lang]
-            return self._reply(clean, verdict.status, text)
+            return self._reply(clean, verdict.status, verdict.message(lang))
 
         query = self.search.prepare(strip_instructions(clean))
         hits = tuple(self.search.search(query, self.k))

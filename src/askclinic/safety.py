@@ -7,9 +7,11 @@ read and change; the messages below are the only wording the bot uses for those 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from .datafiles import load_table
 from .errors import ConfigError
@@ -54,47 +56,127 @@ class Rule:
     label: str
     status: Status
     patterns: tuple[re.Pattern[str], ...]
+    concept: str = ""
+    why: tuple[tuple[str, str], ...] = ()  # (language, one fixed line on why this is urgent)
 
 
 @dataclass(frozen=True)
 class Verdict:
     status: Status
     label: str
+    concept: str = ""
+    why: tuple[tuple[str, str], ...] = ()
+    source: str = "pattern"  # "pattern" (the tables) or "similar example" (the backstop)
+
+    def message(self, lang: str) -> str:
+        """The fixed reply for this verdict in ``lang``: what to do now, then why (if known)."""
+        base = (URGENT_MESSAGE if self.status is Status.URGENT else REFUSED_MESSAGE)[lang]
+        why = dict(self.why).get(lang)
+        return f"{base}\n\n{why}" if why and self.status is Status.URGENT else base
+
+
+class Backstop(Protocol):
+    def check(self, text: str) -> Verdict | None: ...
+
+
+def normalize(question: str) -> str:
+    """What the patterns are matched against: NFC, lower case, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", question).lower().split())
 
 
 class SafetyGate:
-    """Checks a question against the urgent table first, then the refusal table."""
+    """The urgent table first, then the refusal table, then the backstop (urgent over refused)."""
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], backstop: Backstop | None = None) -> None:
         self.rules = rules
+        self.backstop = backstop
 
-    def check(self, question: str) -> Verdict | None:
-        text = " ".join(question.lower().split())
+    def match(self, question: str) -> Verdict | None:
+        """The first table entry any of whose patterns is in the question."""
+        text = normalize(question)
         for rule in self.rules:
             if any(p.search(text) for p in rule.patterns):
-                return Verdict(rule.status, rule.label)
+                return Verdict(rule.status, rule.label, rule.concept, rule.why)
         return None
 
+    def check(self, question: str) -> Verdict | None:
+        verdict = self.match(question)
+        if verdict is not None and verdict.status is Status.URGENT:
+            return verdict
+        if self.backstop is not None:
+            similar = self.backstop.check(normalize(question))
+            if similar is not None:
+                return similar
+        return verdict
 
-def load_safety(path: Path | None = None) -> SafetyGate:
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    status: Status | None  # None: an ordinary question that must not be flagged
+    label: str = ""
+    concept: str = ""
+    why: tuple[tuple[str, str], ...] = ()
+    language: str = "en"
+
+
+def _strings(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of quoted strings")
+    return value
+
+
+def _why(entry: dict[str, object], where: str) -> tuple[tuple[str, str], ...]:
+    why = entry.get("why") or {}
+    if not isinstance(why, dict):
+        raise ConfigError(f"{where}: 'why' must have an 'en' and a 'ko' line")
+    return tuple((str(k), str(v)) for k, v in why.items())
+
+
+def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Example, ...]]:
+    """The table's rules, in order, and every example message it lists (for the backstop)."""
     where = str(path or "data/safety.yaml")
     data = load_table("safety.yaml", "safety table", path)
-    rules = []
+    rules: list[Rule] = []
+    examples: list[Example] = []
     for key, status in (("urgent", Status.URGENT), ("refused", Status.REFUSED)):
         for entry in data.get(key) or []:
             label = str(entry.get("label", "?"))
+            here = f"{where}: {key} '{label}'"
+            why = _why(entry, here)
             compiled = []
-            for pattern in [*(entry.get("en") or []), *(entry.get("ko") or [])]:
+            for pattern in [*_strings(entry.get("en"), here), *_strings(entry.get("ko"), here)]:
                 try:
-                    compiled.append(re.compile(str(pattern), re.IGNORECASE))
+                    compiled.append(re.compile(pattern, re.IGNORECASE))
                 except re.error as e:
-                    raise ConfigError(f"{where}: {key} '{label}': bad pattern {pattern!r}: {e}") from e
-            rules.append(Rule(label, status, tuple(compiled)))
+                    raise ConfigError(f"{here}: bad pattern {pattern!r}: {e}") from e
+            concept = str(entry.get("concept") or label)
+            rules.append(Rule(label, status, tuple(compiled), concept, why))
+            found = entry.get("examples") or {}
+            for lang in ("en", "ko"):
+                for text in _strings(found.get(lang), f"{here}: examples {lang}"):
+                    examples.append(Example(text, status, label, concept, why, lang))
+    ordinary = data.get("ordinary") or {}
+    for lang in ("en", "ko"):
+        for text in _strings(ordinary.get(lang), f"{where}: ordinary {lang}"):
+            examples.append(Example(text, None, language=lang))
     if not any(r.status is Status.URGENT for r in rules):
         raise ConfigError(f"{where} has no urgent rules; refusing to run without red-flag checks")
-    return SafetyGate(tuple(rules))
+    return tuple(rules), tuple(examples)
+
+
+def load_safety(path: Path | None = None, backstop: bool = False) -> SafetyGate:
+    """The gate from the table; ``backstop=True`` adds the similar-example check (loads a model)."""
+    rules, examples = load_rules(path)
+    if not backstop:
+        return SafetyGate(rules)
+    from .safety_backstop import SimilarExamples
+
+    return SafetyGate(rules, SimilarExamples(examples))
 
 
 @lru_cache(maxsize=1)
 def default_safety() -> SafetyGate:
-    return load_safety()
+    return load_safety(backstop=True)
