@@ -1,4 +1,9 @@
-"""Shared fixtures: a clean environment, the real archive post, stores and embedders."""
+"""Shared fixtures: a clean environment, the real archive post, stores and embedders.
+
+Tests marked ``real_archive`` need the real archive post (``ASKCLINIC_REAL_ARCHIVE``, else
+``../shared/archive`` next to the repository). Without it they are skipped, and under CI
+(``CI`` set to anything but ``0``/``false``) they fail.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,14 @@ from langchain_core.embeddings import Embeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "archive"
-REAL_ARCHIVE = Path(os.environ.get("ASKCLINIC_REAL_ARCHIVE", ROOT.parent / "shared" / "archive"))
-REAL_POST = REAL_ARCHIVE / "000_fbae221e59e76ca3.txt"
+REAL_ARCHIVE = Path(os.environ.get("ASKCLINIC_REAL_ARCHIVE") or ROOT.parent / "shared" / "archive")
+REAL_POST_NAME = "000_fbae221e59e76ca3.txt"
+REAL_POST = REAL_ARCHIVE / REAL_POST_NAME
+# The sample post that restates the real post's facts and figures in the project's own words.
+# It stands in for the real post: a store holds one or the other, never both, since the two
+# state the same figures and would compete for the same questions.
+REAL_POST_STAND_IN = "008_thread-lift-safety.txt"
+REAL_POST_MISSING = f"real archive post not found: set ASKCLINIC_REAL_ARCHIVE to the folder holding {REAL_POST_NAME}"
 
 # A post whose title, clinic and body carry markup that would run script if rendered as HTML.
 PAYLOAD = '<img src=x onerror="window.__pwned=1">'
@@ -58,10 +69,46 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+def has_real_post() -> bool:
+    return REAL_POST.is_file()
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+def require_real_post() -> None:
+    """Skip without the real archive post; under CI its absence is a failure."""
+    if has_real_post():
+        return
+    if under_ci():
+        pytest.fail(
+            f"CI must run the real-archive tests, but {REAL_POST} is missing: "
+            f"set ASKCLINIC_REAL_ARCHIVE to the folder holding {REAL_POST_NAME}"
+        )
+    pytest.skip(REAL_POST_MISSING)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``real_archive`` run when the real post is found and are skipped otherwise."""
+    if item.get_closest_marker("real_archive"):
+        require_real_post()
+
+
+def copy_archive(folder: Path) -> Path:
+    """The sample archive in ``folder``, with the real post in place of its stand-in when found."""
+    with_real = has_real_post()
+    skip = shutil.ignore_patterns(REAL_POST_STAND_IN) if with_real else None
+    shutil.copytree(SAMPLES, folder, ignore=skip, dirs_exist_ok=True)
+    if with_real:
+        shutil.copy(REAL_POST, folder / REAL_POST.name)
+    return folder
+
+
 @pytest.fixture
 def real_post() -> Path:
-    if not REAL_POST.exists():
-        pytest.fail(f"the real archive post is missing at {REAL_POST} (set ASKCLINIC_REAL_ARCHIVE)")
+    require_real_post()
     return REAL_POST
 
 
@@ -104,12 +151,8 @@ def real_embeddings():
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
-    """A writable copy of the sample archive plus the real post."""
-    folder = tmp_path / "archive"
-    shutil.copytree(SAMPLES, folder)
-    if REAL_POST.exists():
-        shutil.copy(REAL_POST, folder / REAL_POST.name)
-    return folder
+    """A writable copy of the sample archive, with the real post when it is found."""
+    return copy_archive(tmp_path / "archive")
 
 
 def free_port() -> int:
@@ -167,15 +210,11 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory: pytest.TempPathFactory, real_embeddings) -> str:
-    """The sample archive plus the real post, ingested once with the real model."""
+    """The sample archive (with the real post when it is found), ingested once with the real model."""
     from askclinic.ingestion import ingest
     from askclinic.store import open_store
 
-    if not REAL_POST.exists():
-        pytest.fail(f"the real archive post is missing at {REAL_POST} (set ASKCLINIC_REAL_ARCHIVE)")
-    folder = tmp_path_factory.mktemp("archive")
-    shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
-    shutil.copy(REAL_POST, folder / REAL_POST.name)
+    folder = copy_archive(tmp_path_factory.mktemp("archive"))
     location = str(tmp_path_factory.mktemp("built") / "store")
     report = ingest(
         [folder],

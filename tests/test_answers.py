@@ -41,6 +41,7 @@ def first_sentence(text: str) -> str:
     return text.split("\n\n")[0]
 
 
+@pytest.mark.real_archive
 @pytest.mark.parametrize(("question", "korean", "figure", "quote"), REAL_POST_FACTS)
 def test_real_post_statistics_answer_first_and_cite_the_line(pipeline, question, korean, figure, quote) -> None:
     answer = pipeline.answer(question)
@@ -55,6 +56,7 @@ def test_real_post_statistics_answer_first_and_cite_the_line(pipeline, question,
     assert first.section == "What side effects can thread lifting have?"
 
 
+@pytest.mark.real_archive
 @pytest.mark.parametrize(("question", "korean", "figure", "quote"), REAL_POST_FACTS)
 def test_korean_twin_cites_the_same_post_and_line(pipeline, question, korean, figure, quote) -> None:
     answer = pipeline.answer(korean)
@@ -64,6 +66,7 @@ def test_korean_twin_cites_the_same_post_and_line(pipeline, question, korean, fi
     assert quoted(quote, answer.citations[0].quote)
 
 
+@pytest.mark.real_archive
 def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -> None:
     answer = pipeline.answer("How common is thread exposure?")
     quotes = [c.quote for c in answer.citations]

@@ -17,6 +17,7 @@ def all_sentences(post) -> list[str]:
     return [s for sec in post.sections for s in sec.sentences]
 
 
+@pytest.mark.real_archive
 def test_real_post_metadata(real_post: Path) -> None:
     post = read_post(real_post, real_post.parent)
     assert post.post_id == "000_fbae221e59e76ca3.txt"
@@ -28,6 +29,7 @@ def test_real_post_metadata(real_post: Path) -> None:
     assert post.fmt == "archive"
 
 
+@pytest.mark.real_archive
 def test_real_post_sections(real_post: Path) -> None:
     post = read_post(real_post, real_post.parent)
     assert [s.heading for s in post.sections] == [
@@ -38,6 +40,7 @@ def test_real_post_sections(real_post: Path) -> None:
     ]
 
 
+@pytest.mark.real_archive
 def test_real_post_sentences_are_rejoined_and_statistics_stand_alone(real_post: Path) -> None:
     post = read_post(real_post, real_post.parent)
     side_effects = post.sections[1].sentences
@@ -58,6 +61,7 @@ def test_real_post_sentences_are_rejoined_and_statistics_stand_alone(real_post: 
     )
 
 
+@pytest.mark.real_archive
 def test_real_post_drops_notices_placeholders_and_footer(real_post: Path) -> None:
     text = "\n".join(all_sentences(read_post(real_post, real_post.parent)))
     for dropped in (

@@ -18,6 +18,7 @@ def count():
     return word_piece_counter()
 
 
+@pytest.mark.real_archive
 def test_real_post_chunks_fit_the_model_and_keep_sections(real_post: Path, count) -> None:
     post = read_post(real_post, real_post.parent)
     chunks = chunk_post(post, count)
@@ -32,6 +33,7 @@ def test_real_post_chunks_fit_the_model_and_keep_sections(real_post: Path, count
     assert [s for c in chunks for s in c.sentences] == [s for sec in post.sections for s in sec.sentences]
 
 
+@pytest.mark.real_archive
 def test_metadata_is_flat_and_complete(real_post: Path, count) -> None:
     chunk = chunk_post(read_post(real_post, real_post.parent), count)[1]
     meta = chunk.metadata

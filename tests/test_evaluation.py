@@ -255,6 +255,7 @@ def shared_model(monkeypatch: pytest.MonkeyPatch, real_embeddings) -> None:
     monkeypatch.setattr("askclinic.factory.make_embeddings", lambda settings: real_embeddings)
 
 
+@pytest.mark.real_archive
 @pytest.mark.slow
 def test_the_gate_sets_the_exit_code_and_reports_are_written(
     built_store: str, tmp_path: Path, shared_model: None
@@ -322,6 +323,7 @@ def test_expected_posts_missing_from_the_store_exit_2(built_store: str, tmp_path
     assert "q.jsonl:1: expected_posts: 'archive/000.txt' is not in the store" in result.output
 
 
+@pytest.mark.real_archive
 @pytest.mark.slow
 def test_the_naive_baseline_returns_the_top_4_raw_chunks(archive: Path, real_embeddings) -> None:
     from askclinic.baseline import NaiveRAG

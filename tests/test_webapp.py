@@ -182,6 +182,7 @@ def client(url: str):
     return Client(url, verbose=False, download_files=False)
 
 
+@pytest.mark.real_archive
 @pytest.mark.slow
 def test_chat_api_answers_with_sources_and_disclaimer(server) -> None:
     text = client(server[0]).predict("How common is thread exposure?", api_name="/chat")

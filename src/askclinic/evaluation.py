@@ -26,6 +26,7 @@ from .questions import (  # noqa: F401  (re-exported: the evaluation's public na
     QuestionFileError,
     QuestionSet,
     Threshold,
+    alternatives,
     load_questions,
     merge_gates,
     parse_gate_flags,
@@ -60,7 +61,7 @@ def retrieved_posts(answer: Answer) -> tuple[str, ...]:
 
 def first_rank(retrieved: Sequence[str], expected: Iterable[str]) -> int | None:
     """1-based rank of the first expected post among the retrieved posts, or None."""
-    wanted = set(expected)
+    wanted = {post for item in expected for post in alternatives(item)}
     return next((i for i, post in enumerate(retrieved, start=1) if post in wanted), None)
 
 
@@ -85,7 +86,11 @@ def missing_facts(answer: Answer, facts: Iterable[str], in_first: bool = True) -
 def citation_problems(answer: Answer, expected_posts: Iterable[str], posts: Mapping[str, str]) -> tuple[str, ...]:
     """Expected posts not cited, quotes not found verbatim in their post, [n] without a citation."""
     cited = {c.post_id for c in answer.citations}
-    out = [f"does not cite {post}" for post in expected_posts if post not in cited]
+    out = [
+        f"does not cite {' or '.join(alternatives(item))}"
+        for item in expected_posts
+        if not cited & set(alternatives(item))
+    ]
     for c in answer.citations:
         if c.post_id not in posts:
             out.append(f"[{c.n}] cites {c.post_id}, which is not in the archive")

@@ -41,6 +41,23 @@ def tokens(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
+_SURFACE = re.compile(r"[A-Za-z]+")
+MIN_CORRECTED_LENGTH = 4  # shorter words are only fixed by a swap of two letters ("hwo" -> "how")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` becomes ``b`` by one insertion, deletion, substitution or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
 class LexicalIndex:
     """BM25 over chunk texts (bm25s), plus the document frequencies for sentence scoring."""
 
@@ -58,11 +75,45 @@ class LexicalIndex:
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
         self.vocab = vocab
+        self.words: Counter[str] = Counter(w for t in texts for w in _SURFACE.findall(t.lower()))
+        self._near: dict[str, list[str]] | None = None
         if texts:
             self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
+
+    def _neighbours(self) -> dict[str, list[str]]:
+        """Every archive word under each of its one-letter deletions (for one-edit spelling fixes)."""
+        if self._near is None:
+            near: dict[str, list[str]] = {}
+            for word in self.words:
+                if len(word) >= MIN_CORRECTED_LENGTH - 1:
+                    for variant in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
+                        near.setdefault(variant, []).append(word)
+            self._near = near
+        return self._near
+
+    def correct(self, text: str) -> str:
+        """``text`` with each word the archive never uses replaced by the archive's most frequent
+        word one edit away (insert, delete, substitute or swap one letter): "hwo many sesions" ->
+        "how many sessions". Words found in the archive, short words and numbers are kept."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group()
+            low = word.lower()
+            if len(low) < MIN_CORRECTED_LENGTH - 1 or low in self.words or not low.isalpha() or not low.isascii():
+                return word
+            near = self._neighbours()
+            found = {w for v in {low, *(low[:i] + low[i + 1 :] for i in range(len(low)))} for w in near.get(v, [])}
+            found = {w for w in found if _one_edit(low, w)}
+            if len(low) < MIN_CORRECTED_LENGTH:  # a three-letter word: only a swap of two letters
+                found = {w for w in found if sorted(w) == sorted(low)}
+            if not found:
+                return word
+            return max(sorted(found), key=lambda w: self.words[w])
+
+        return _SURFACE.sub(fix, text)
 
     def search(self, query_tokens: Iterable[str], k: int) -> list[tuple[int, float]]:
         """(document index, BM25 score) of the best ``k`` documents with a positive score."""

@@ -81,7 +81,7 @@ class AskPipeline:
     ) -> None:
         self.search = search
         self.gate = gate or default_safety()
-        self.composer = ExtractiveComposer(lambda: search.index, search.section_of)
+        self.composer = ExtractiveComposer(lambda: search.index, search.section_of, search.embeddings)
         self.llm = llm
         self.max_chars = max_chars
         self.min_similarity = min_similarity
@@ -109,10 +109,11 @@ class AskPipeline:
             return self._reply(clean, verdict.status, verdict.message(lang))
 
         query = self.search.prepare(strip_instructions(clean))
-        hits = tuple(self.search.search(query, self.k))
+        found, vector = self.search.search_with_vector(query, self.k)
+        hits = tuple(found)
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
-        composition = self.composer.compose(query.text, list(hits), korean=query.korean)
+        composition = self.composer.compose(query.text, list(hits), korean=query.korean, vector=vector)
         if composition is None:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         if self.llm is not None:

@@ -38,7 +38,19 @@ RATIO_METRICS = (
 )
 LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms")  # gate values for these are maxima
 METRICS = RATIO_METRICS + LATENCY_METRICS
-CATEGORIES = ("answerable", "out-of-archive", "red-flag", "dosage", "adversarial", "follow-up")
+CATEGORIES = (
+    "answerable",
+    "out-of-archive",
+    "red-flag",
+    "dosage",
+    "adversarial",
+    "follow-up",
+    "metadata",
+    "comparison",
+    "why",
+    "multi-part",
+)
+ALTERNATIVE = "|"  # "a|b" in expected_posts: either post is right (written as a nested list in the file)
 LANGUAGES = ("en", "ko")
 FIELDS = frozenset(
     {
@@ -158,6 +170,29 @@ def _strings(obj: dict[str, object], key: str, add: Callable[[str, str], None]) 
     return tuple(value)
 
 
+def _posts(obj: dict[str, object], add: Callable[[str, str], None]) -> tuple[str, ...]:
+    """Expected posts: each item a post id, or a list of post ids any one of which is right."""
+    value = obj.get("expected_posts", [])
+    items: list[str] = []
+    ok = isinstance(value, list)
+    for v in value if isinstance(value, list) else []:
+        if isinstance(v, str) and v.strip():
+            items.append(v)
+        elif isinstance(v, list) and v and all(isinstance(x, str) and x.strip() for x in v):
+            items.append(ALTERNATIVE.join(v))
+        else:
+            ok = False
+    if not ok:
+        add("expected_posts", "must be a list of post ids (or of lists of alternative post ids)")
+        return ()
+    return tuple(items)
+
+
+def alternatives(expected: str) -> tuple[str, ...]:
+    """The post ids an expected_posts item accepts."""
+    return tuple(expected.split(ALTERNATIVE))
+
+
 def _question(obj: dict[str, object], where: str, n: int, problems: list[Problem]) -> Question | None:
     before = len(problems)
     obj = {k: v for k, v in obj.items() if v is not None}  # null means "not given"
@@ -173,7 +208,7 @@ def _question(obj: dict[str, object], where: str, n: int, problems: list[Problem
     status = obj.get("expected_status")
     if status not in {s.value for s in Status}:
         add("expected_status", f"required, one of {', '.join(s.value for s in Status)}; got {status!r}")
-    posts = _strings(obj, "expected_posts", add)
+    posts = _posts(obj, add)
     facts = _strings(obj, "expected_facts", add)
     history = _strings(obj, "history", add)
     first = obj.get("facts_in_first_sentence", True)
@@ -267,7 +302,7 @@ def unknown_posts(questions: QuestionSet, known: Iterable[str]) -> tuple[Problem
     ids = sorted(set(known))
     lines: dict[str, list[int]] = {}
     for q in questions.questions:
-        for post in q.expected_posts:
+        for post in (p for item in q.expected_posts for p in alternatives(item)):
             if post not in ids:
                 lines.setdefault(post, []).append(q.line)
     hint = f" (it holds e.g. {ids[0]!r})" if ids else ""

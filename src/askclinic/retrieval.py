@@ -53,10 +53,12 @@ class HybridSearch:
         self._count = -1
 
     def prepare(self, question: str) -> Query:
+        """The text to search: Korean through the glossary, patients' words to the archive's,
+        and words the archive never uses corrected when one letter away from one it does."""
         if is_korean(question):
             english = self.glossary.translate(question) or question
-            return Query(question, self.glossary.expand(english), True)
-        return Query(question, self.glossary.expand(question), False)
+            return Query(question, self.glossary.expand(self.index.correct(english)), True)
+        return Query(question, self.glossary.expand(self.index.correct(question)), False)
 
     def refresh(self) -> None:
         """(Re)build the lexical index when the store's contents changed."""
@@ -86,6 +88,10 @@ class HybridSearch:
         )
 
     def search(self, question: str | Query, k: int = 5) -> list[Hit]:
+        return self.search_with_vector(question, k)[0]
+
+    def search_with_vector(self, question: str | Query, k: int = 5) -> tuple[list[Hit], list[float]]:
+        """The hits and the question's embedding (the answerer reuses it)."""
         query = self.prepare(question) if isinstance(question, str) else question
         self.refresh()
         assert self._chunks is not None and self._index is not None
@@ -118,7 +124,7 @@ class HybridSearch:
             hits.append(Hit(chunk, fused[chunk_id], similarity.get(chunk_id, 0.0), lexical_score.get(chunk_id, 0.0)))
             if len(hits) == k:
                 break
-        return hits
+        return hits, vector
 
 
 def hit_to_document(hit: Hit) -> Document:
