@@ -80,8 +80,6 @@ _PRICE_Q = re.compile(
     r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b"
     r"(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
 )
-    r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
-)
 _PRICE = re.compile(r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost", re.I)
 
 
