@@ -140,3 +140,16 @@ def test_a_pattern_list_that_is_not_a_list_is_named(tmp_path: Path) -> None:
     bad.write_text("urgent:\n  - label: fever\n    en: 'fever'\n")
     with pytest.raises(ConfigError, match="urgent 'fever' must be a list"):
         load_safety(bad)
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("i have a feverr since the thread lift", Status.URGENT),
+        ("my throat is tightening and i cant breath", Status.URGENT),
+        ("Can I take ibpurofen after filler?", Status.REFUSED),
+    ],
+)
+def test_a_typo_does_not_hide_a_red_flag_or_a_refusal(gate: SafetyGate, message: str, status: Status) -> None:
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -58,6 +59,50 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+class Speller:
+    """One-edit spelling fixes towards a known vocabulary (word -> how often it occurs)."""
+
+    def __init__(self, words: Counter[str]) -> None:
+        self.words = words
+        self._near: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def _neighbours(self) -> dict[str, list[str]]:
+        """Every archive word under each of its one-letter deletions (for one-edit spelling fixes)."""
+        with self._lock:
+            if self._near is None:
+                near: dict[str, list[str]] = {}
+                for word in self.words:
+                    if len(word) >= MIN_CORRECTED_LENGTH - 1:
+                        for variant in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
+                            near.setdefault(variant, []).append(word)
+                self._near = near
+        return self._near
+
+    def correct(self, text: str) -> str:
+        """``text`` with each word the archive never uses replaced by the archive's most frequent
+        word one edit away (insert, delete, substitute or swap one letter): "hwo many sesions" ->
+        "how many sessions". Words found in the archive, short words and numbers are kept."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group()
+            low = word.lower()
+            if len(low) < MIN_CORRECTED_LENGTH - 1 or low in self.words or not low.isalpha() or not low.isascii():
+                return word
+            near = self._neighbours()
+            found = {w for v in {low, *(low[:i] + low[i + 1 :] for i in range(len(low)))} for w in near.get(v, [])}
+            found = {w for w in found if _one_edit(low, w)}
+            if len(low) <= MIN_CORRECTED_LENGTH:  # short words: no substituted letter (park is not dark)
+                found = {w for w in found if len(w) != len(low) or sorted(w) == sorted(low)}
+            if len(low) < MIN_CORRECTED_LENGTH:  # three letters: only a swap (hwo -> how)
+                found = {w for w in found if sorted(w) == sorted(low)}
+            if not found:
+                return word
+            return max(sorted(found), key=lambda w: self.words[w])
+
+        return _SURFACE.sub(fix, text)
+
+
 class LexicalIndex:
     """BM25 over chunk texts (bm25s), plus the document frequencies for sentence scoring."""
 
@@ -75,45 +120,16 @@ class LexicalIndex:
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
         self.vocab = vocab
-        self.words: Counter[str] = Counter(w for t in texts for w in _SURFACE.findall(t.lower()))
-        self._near: dict[str, list[str]] | None = None
+        self.speller = Speller(Counter(w for t in texts for w in _SURFACE.findall(t.lower())))
         if texts:
             self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
 
-    def _neighbours(self) -> dict[str, list[str]]:
-        """Every archive word under each of its one-letter deletions (for one-edit spelling fixes)."""
-        if self._near is None:
-            near: dict[str, list[str]] = {}
-            for word in self.words:
-                if len(word) >= MIN_CORRECTED_LENGTH - 1:
-                    for variant in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
-                        near.setdefault(variant, []).append(word)
-            self._near = near
-        return self._near
-
     def correct(self, text: str) -> str:
-        """``text`` with each word the archive never uses replaced by the archive's most frequent
-        word one edit away (insert, delete, substitute or swap one letter): "hwo many sesions" ->
-        "how many sessions". Words found in the archive, short words and numbers are kept."""
-
-        def fix(match: re.Match[str]) -> str:
-            word = match.group()
-            low = word.lower()
-            if len(low) < MIN_CORRECTED_LENGTH - 1 or low in self.words or not low.isalpha() or not low.isascii():
-                return word
-            near = self._neighbours()
-            found = {w for v in {low, *(low[:i] + low[i + 1 :] for i in range(len(low)))} for w in near.get(v, [])}
-            found = {w for w in found if _one_edit(low, w)}
-            if len(low) < MIN_CORRECTED_LENGTH:  # a three-letter word: only a swap of two letters
-                found = {w for w in found if sorted(w) == sorted(low)}
-            if not found:
-                return word
-            return max(sorted(found), key=lambda w: self.words[w])
-
-        return _SURFACE.sub(fix, text)
+        """``text`` with words the archive never uses fixed when one edit away from one it does."""
+        return self.speller.correct(text)
 
     def search(self, query_tokens: Iterable[str], k: int) -> list[tuple[int, float]]:
         """(document index, BM25 score) of the best ``k`` documents with a positive score."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from .datafiles import load_table
 from .errors import ConfigError
+from .lexical import Speller
 from .types import Status
 
 DISCLAIMER = (
@@ -87,9 +89,12 @@ def normalize(question: str) -> str:
 class SafetyGate:
     """The urgent table first, then the refusal table, then the backstop (urgent over refused)."""
 
-    def __init__(self, rules: tuple[Rule, ...], backstop: Backstop | None = None) -> None:
+    def __init__(
+        self, rules: tuple[Rule, ...], backstop: Backstop | None = None, vocabulary: Counter[str] | None = None
+    ) -> None:
         self.rules = rules
         self.backstop = backstop
+        self.speller = Speller(vocabulary) if vocabulary else None
 
     def match(self, question: str) -> Verdict | None:
         """The first table entry any of whose patterns is in the question."""
@@ -101,6 +106,12 @@ class SafetyGate:
 
     def check(self, question: str) -> Verdict | None:
         verdict = self.match(question)
+        if self.speller is not None and (verdict is None or verdict.status is not Status.URGENT):
+            # a typo must not hide a red flag: the message is also matched with one-letter fixes
+            # towards the table's own words ("ibpurofen" -> "ibuprofen", "feverr" -> "fever")
+            fixed = self.speller.correct(normalize(question))
+            if fixed != normalize(question):
+                verdict = _worse(verdict, self.match(fixed))
         if verdict is not None and verdict.status is Status.URGENT:
             return verdict
         if self.backstop is not None:
@@ -108,6 +119,18 @@ class SafetyGate:
             if similar is not None:
                 return similar
         return verdict
+
+
+def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
+    """The more serious of two verdicts: urgent over refused over none."""
+    rank = {None: 0, Status.REFUSED: 1, Status.URGENT: 2}
+    return b if rank[b.status if b else None] > rank[a.status if a else None] else a
+
+
+def table_vocabulary(rules: tuple[Rule, ...], examples: tuple[Example, ...]) -> Counter[str]:
+    """English words of the table's examples and patterns, for one-letter typo fixes."""
+    texts = [e.text for e in examples] + [p.pattern for r in rules for p in r.patterns]
+    return Counter(w for t in texts for w in re.findall(r"(?<![\\a-z])[a-z]{4,}", t.lower()))
 
 
 @dataclass(frozen=True)
@@ -170,11 +193,12 @@ def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Exampl
 def load_safety(path: Path | None = None, backstop: bool = False) -> SafetyGate:
     """The gate from the table; ``backstop=True`` adds the similar-example check (loads a model)."""
     rules, examples = load_rules(path)
+    vocabulary = table_vocabulary(rules, examples)
     if not backstop:
-        return SafetyGate(rules)
+        return SafetyGate(rules, vocabulary=vocabulary)
     from .safety_backstop import SimilarExamples
 
-    return SafetyGate(rules, SimilarExamples(examples))
+    return SafetyGate(rules, SimilarExamples(examples), vocabulary)
 
 
 @lru_cache(maxsize=1)
