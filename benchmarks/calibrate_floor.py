@@ -1,11 +1,12 @@
 """Calibrate the abstention thresholds on the evaluation question sets.
 
 For every answerable and every out-of-archive question, prints the best dense similarity of
-its hits, whether any hit shares a word with it, and the coverage of the best sentence; then
-the range of ``MIN_SIMILARITY`` / ``MIN_COVERAGE`` values that separate the two groups.
+its hits, whether any hit shares a word with it, and the best sentence's coverage and meaning
+match; then how many of each group the current ``MIN_SEMANTIC`` / ``MIN_COVERAGE`` accept.
+Choose thresholds on a dev set only (never on ``answers_blind.jsonl``):
 
-    askclinic ingest samples/archive --store /tmp/s && askclinic ingest ../shared/archive --store /tmp/r
-    python benchmarks/calibrate_floor.py evals/sample_archive.jsonl=/tmp/s evals/real_post.jsonl=/tmp/r
+    askclinic ingest samples/archive ../shared/archive --store /tmp/all
+    python benchmarks/calibrate_floor.py evals/answers_dev.jsonl=/tmp/all
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument("pairs", nargs="+", help="QUESTIONS.jsonl=STORE")
     args = parser.parse_args()
 
+    from askclinic.answering import MIN_COVERAGE, MIN_SEMANTIC
     from askclinic.embeddings import SentenceEmbeddings
     from askclinic.pipeline import AskPipeline, strip_instructions
     from askclinic.retrieval import HybridSearch
@@ -47,13 +49,15 @@ def main() -> None:
                     max(h.similarity for h in hits),
                     any(h.lexical for h in hits),
                     ranked[0].coverage if ranked else 0.0,
+                    ranked[0].semantic if ranked else 0.0,
+                    bool(ranked and ranked[0].answers),
                     item["question"],
                 )
             )
     rows.sort(key=lambda r: r[1])
-    print(f"{'expected':10} {'top sim':>7} {'lexical':>7} {'coverage':>8}  question")
-    for status, sim, lexical, coverage, question in rows:
-        print(f"{status:10} {sim:7.2f} {lexical!s:>7} {coverage:8.2f}  {question[:70]}")
+    print(f"{'expected':10} {'top sim':>7} {'lexical':>7} {'coverage':>8} {'meaning':>7}  question")
+    for status, sim, lexical, coverage, meaning, _, question in rows:
+        print(f"{status:10} {sim:7.2f} {lexical!s:>7} {coverage:8.2f} {meaning:7.2f}  {question[:70]}")
     answerable = [r for r in rows if r[0] == "answered"]
     outside = [r for r in rows if r[0] == "abstained"]
     print(f"\nanswerable: {len(answerable)}, lowest top similarity {min(r[1] for r in answerable):.2f}")
@@ -65,6 +69,11 @@ def main() -> None:
     print(
         "out-of-archive with lexical overlap, highest best-sentence coverage: "
         f"{max((r[3] for r in outside if r[2]), default=0):.2f}"
+    )
+    print(
+        f"accepted by MIN_SEMANTIC={MIN_SEMANTIC} or MIN_COVERAGE={MIN_COVERAGE}: "
+        f"answerable {sum(r[5] for r in answerable)}/{len(answerable)}, "
+        f"out-of-archive {sum(r[5] for r in outside)}/{len(outside)}"
     )
 
 

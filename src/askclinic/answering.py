@@ -51,7 +51,7 @@ _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|surv
 # Answer or abstain. A sentence answers when it is close in meaning to the question (the
 # packaged embedder, on "post title. sentence") or holds enough of the question's topic words.
 # Both thresholds and the weight were chosen on evals/answers_dev.jsonl only
-# (benchmarks/calibrate_floor.py prints the figures); the blind sets are never tuned on.
+# (benchmarks/calibrate_floor.py prints both per question); the blind sets are never tuned on.
 MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
@@ -170,10 +170,13 @@ class ExtractiveComposer:
         wants_price = bool(_PRICE_Q.search(lowered))
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
+        frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
+        frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
+        frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
-            frame = set(tokens(f"{hit.chunk.title} {hit.chunk.section}"))
-            if named and not named & _procedures(f"{hit.chunk.title} {hit.chunk.section} {sentence}".lower()):
+            frame = frame_words[hit.chunk.chunk_id]
+            if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(sentence.lower())):
                 continue  # about another procedure than the one asked about
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
@@ -248,9 +251,12 @@ class ExtractiveComposer:
         return None
 
 
+_PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
+
+
 def _procedures(text: str) -> set[str]:
     """The procedures (keys of PROCEDURES) a lower-cased text names."""
-    return {name for name, words in PROCEDURES.items() if any(re.search(rf"\b{w}\b", text) for w in words)}
+    return {name for name, pattern in _PROCEDURE_NAMES.items() if pattern.search(text)}
 
 
 def _counted_noun(phrase: str) -> str:

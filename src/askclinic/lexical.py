@@ -68,7 +68,7 @@ class Speller:
         self._lock = threading.Lock()
 
     def _neighbours(self) -> dict[str, list[str]]:
-        """Every archive word under each of its one-letter deletions (for one-edit spelling fixes)."""
+        """Every known word under each of its one-letter deletions (for one-edit spelling fixes)."""
         with self._lock:
             if self._near is None:
                 near: dict[str, list[str]] = {}
@@ -80,9 +80,10 @@ class Speller:
         return self._near
 
     def correct(self, text: str) -> str:
-        """``text`` with each word the archive never uses replaced by the archive's most frequent
-        word one edit away (insert, delete, substitute or swap one letter): "hwo many sesions" ->
-        "how many sessions". Words found in the archive, short words and numbers are kept."""
+        """``text`` with each unknown word replaced by the most frequent known word one edit away
+        (insert, delete, substitute or swap one letter): "hwo many sesions" -> "how many sessions".
+        Known words, words of two letters and words with digits are kept; words of up to four
+        letters are never fixed by a substitution ("park" does not become "dark")."""
 
         def fix(match: re.Match[str]) -> str:
             word = match.group()

@@ -105,17 +105,18 @@ class SafetyGate:
         return None
 
     def check(self, question: str) -> Verdict | None:
-        verdict = self.match(question)
+        text = normalize(question)
+        verdict = self.match(text)
         if self.speller is not None and (verdict is None or verdict.status is not Status.URGENT):
             # a typo must not hide a red flag: the message is also matched with one-letter fixes
             # towards the table's own words ("ibpurofen" -> "ibuprofen", "feverr" -> "fever")
-            fixed = self.speller.correct(normalize(question))
-            if fixed != normalize(question):
+            fixed = self.speller.correct(text)
+            if fixed != text:
                 verdict = _worse(verdict, self.match(fixed))
         if verdict is not None and verdict.status is Status.URGENT:
             return verdict
         if self.backstop is not None:
-            similar = self.backstop.check(normalize(question))
+            similar = self.backstop.check(text)
             if similar is not None:
                 return similar
         return verdict

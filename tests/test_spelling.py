@@ -1,0 +1,48 @@
+"""One-letter spelling fixes towards known words (questions and the safety table)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from askclinic.lexical import Speller
+from askclinic.types import Status
+
+WORDS = Counter("how many sessions does laser toning need botox swelling dark hair lasts the".split())
+
+
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [
+        ("hwo many sesions", "how many sessions"),  # a swap; a dropped letter
+        ("jaw botx", "jaw botox"),  # a dropped letter in a four-letter word
+        ("swellign lasts", "swelling lasts"),  # a swap
+        ("teh toning", "the toning"),
+        ("Botx", "botox"),
+    ],
+)
+def test_words_one_edit_from_a_known_word_are_fixed(typed: str, fixed: str) -> None:
+    assert Speller(WORDS).correct(typed) == fixed
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "where can i park",  # park -> dark would be a substitution in a four-letter word
+        "infection after a tattoo",  # nothing known one edit away
+        "u gonna lol",  # too short
+        "laser 2nd",  # digits
+        "how many sessions",  # already known
+    ],
+)
+def test_other_words_are_kept(typed: str) -> None:
+    assert Speller(WORDS).correct(typed) == typed
+
+
+@pytest.mark.slow
+def test_a_misspelled_question_is_answered_like_the_spelled_one(pipeline) -> None:
+    typed = pipeline.answer("hwo many laser toning sesions does melasma need?")
+    spelled = pipeline.answer("how many laser toning sessions does melasma need?")
+    assert typed.status is Status.ANSWERED
+    assert typed.answer == spelled.answer
