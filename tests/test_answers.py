@@ -102,6 +102,7 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
         "What's the best pizza topping?",
         "How common is infection after a tattoo?",
         "How common is infection after liposuction?",
+        "how long does swelling last after liposuction?",  # lip filler swelling is not the answer
         "How much does jaw botox cost?",
         "실리프팅 가격이 얼마예요?",
         "프랑스의 수도는 어디인가요?",
