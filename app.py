@@ -6,7 +6,6 @@ On an empty store it first loads the sample archive, so the quick start answers 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 
@@ -22,7 +21,9 @@ def main(argv: list[str] | None = None) -> None:
         help="store folder or http(s)://host:port [env ASKCLINIC_STORE; default .askclinic/store]",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from askclinic.logs import configure_logging
+
+    configure_logging()
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

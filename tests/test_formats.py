@@ -95,3 +95,13 @@ def test_oversized_file(tmp_path: Path) -> None:
 def test_html_without_title(tmp_path: Path) -> None:
     with pytest.raises(PostError, match="no title"):
         read_post(write(tmp_path, "x.html", b"<html><body><p>Only text.</p></body></html>"), tmp_path)
+
+
+def test_a_markdown_link_whose_address_holds_parentheses_leaves_only_its_text(tmp_path: Path) -> None:
+    text = (
+        "# Botox notes\n\nRead [the drug page](https://en.wikipedia.org/wiki/Botulinum_toxin_(drug)) first. "
+        'See ![chart](img/a_(1).png "Chart") and [our FAQ](faq.html "FAQ (click)") too.\n'
+    )
+    post = read_post(write(tmp_path, "notes.md", text.encode()), tmp_path)
+    body = " ".join(post.sections[0].sentences)
+    assert body == "Read the drug page first. See and our FAQ too."

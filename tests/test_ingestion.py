@@ -42,7 +42,14 @@ def test_first_ingest_then_rerun_is_a_noop(archive: Path, store_location: str, f
 
     embedded = fake_embeddings.embedded
     second = ingest([archive], store_for(store_location, fake_embeddings), fake_embeddings)
-    assert second.counts() == {"new": 0, "changed": 0, "unchanged": len(first.new), "removed": 0, "failed": 0}
+    assert second.counts() == {
+        "new": 0,
+        "changed": 0,
+        "unchanged": len(first.new),
+        "removed": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
     assert fake_embeddings.embedded == embedded  # nothing embedded again
     assert snapshot(store) == before
 

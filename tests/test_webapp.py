@@ -265,3 +265,18 @@ def test_html_in_a_post_comes_back_escaped(tmp_path: Path, real_embeddings) -> N
     assert "Silk pillow care" in text and "3 nights" in text
     assert "<img" not in text and "<script" not in text
     assert escape(PAYLOAD) in text
+
+
+@pytest.mark.parametrize("noise", ["\u202e\u2066", "😀😷💉", " ?! ", "\u200b"])
+def test_a_message_without_letters_is_asked_to_type_a_question_even_as_a_follow_up(
+    tmp_path: Path, noise: str, pipeline
+) -> None:
+    from askclinic.safety import EMPTY_MESSAGE
+
+    app = ChatApp(pipeline, FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation()
+    first, _ = app.chat("how common is thread exposure after a thread lift?", conv)
+    assert "5%" in first
+    text, _ = app.chat(noise, conv)
+    assert EMPTY_MESSAGE["en"] in text and "5%" not in text
+    assert conv.questions == ["how common is thread exposure after a thread lift?"]

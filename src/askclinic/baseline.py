@@ -50,7 +50,7 @@ class NaiveRAG:
 
         if not folder.is_dir():
             raise ConfigError(f"--archive {folder} is not a folder; pass the folder you ingested")
-        files, _ = discover([folder])
+        files, _, _ = discover([folder])
         docs, posts = [], {}
         for path, root in files:
             try:

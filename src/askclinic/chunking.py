@@ -13,7 +13,7 @@ from .embeddings import MAX_WORD_PIECES
 from .types import Chunk, Post
 
 TARGET_WORD_PIECES = 200
-CHUNKER_VERSION = "1"  # bump when chunk boundaries change, so every post re-embeds
+CHUNKER_VERSION = "2"  # bump when chunk boundaries change, so every post re-embeds
 
 
 def content_hash(text: str) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import AskclinicError
+from .logs import configure_logging
 from .progress import progress_bar
 from .settings import Settings
 from .types import Answer
@@ -45,11 +46,7 @@ def fail(error: Exception, code: int = 2) -> typer.Exit:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if not verbose:
-        logging.getLogger("askclinic.ingestion").setLevel(logging.ERROR)
+    configure_logging(verbose)
 
 
 @app.command()
@@ -58,6 +55,10 @@ def ingest(
     store: StoreOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove posts that are gone from the given folders.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another ingestion is writing to the store, wait for it instead of failing."),
+    ] = False,
 ) -> None:
     """Load posts into the store; only new or changed posts are embedded.
 
@@ -76,7 +77,7 @@ def ingest(
     settings = settings_for(store)
     try:
         embeddings = make_embeddings(settings)
-        target = make_store(settings, embeddings.model_id)
+        target = make_store(settings, embeddings.model_id, write=not dry_run)
         counter = embeddings.token_counter() if not dry_run else approx_word_pieces
         with progress_bar(err) as bar:
             task = bar.add_task("checking" if dry_run else "embedding chunks", total=None)
@@ -88,6 +89,7 @@ def ingest(
                 dry_run=dry_run,
                 count_tokens=counter,
                 max_bytes=settings.max_post_bytes,
+                wait=wait,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except AskclinicError as e:
@@ -95,7 +97,7 @@ def ingest(
 
     title = "Would change (dry run)" if dry_run else "Ingested"
     table = Table(title=f"{title} into {settings.store}", show_header=True)
-    for name in ("new", "changed", "unchanged", "removed", "failed"):
+    for name in report.counts():
         table.add_column(name, justify="right")
     table.add_row(*[str(v) for v in report.counts().values()])
     out.print(table)
@@ -105,7 +107,11 @@ def ingest(
     if not dry_run:
         out.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s")
     for source, reason in report.failed:
-        out.print(f"[red]failed[/] {source}: {reason}", highlight=False, soft_wrap=True)
+        out.print(f"[red]failed[/] {escape(source)}: {escape(reason)}", highlight=False, soft_wrap=True)
+    for source, reason in report.skipped:
+        out.print(f"[yellow]skipped[/] {escape(source)}: {escape(reason)}", highlight=False, soft_wrap=True)
+    for source, reason in report.warnings:
+        out.print(f"[yellow]check[/] {escape(source)}: {escape(reason)}", highlight=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -136,6 +142,50 @@ def stats(store: StoreOpt = None) -> None:
     if others:
         table.add_row("other models", ", ".join(sorted(set(others.values()))))
     out.print(table)
+
+
+@app.command()
+def check(
+    store: StoreOpt = None,
+    fix: Annotated[bool, typer.Option("--repair", help="Re-embed the damaged posts from their files.")] = False,
+) -> None:
+    """Read every chunk back and look up its vector; with --repair, re-embed the posts that fail.
+
+    Exits 0 when the store is sound (after repair, if asked), 1 when damage remains, 2 on errors.
+
+    [bold]Examples[/]
+
+      askclinic check
+
+      askclinic check --repair --store /srv/askclinic/store
+    """
+    from .factory import make_embeddings, make_store
+    from .store_check import check_store, repair, summary_rows
+
+    settings = settings_for(store)
+    try:
+        embeddings = make_embeddings(settings)
+        target = make_store(settings, embeddings.model_id, write=fix)
+        with progress_bar(err) as bar:
+            task = bar.add_task("checking chunks", total=None)
+            report = check_store(target, lambda done, total: bar.update(task, completed=done, total=total))
+        table = Table(title=f"Store {settings.store}", show_header=False)
+        for name, value in summary_rows(report):
+            table.add_row(name, value)
+        out.print(table)
+        for post_id in report.damaged_posts:
+            out.print(f"[red]damaged[/] {escape(post_id)}", highlight=False)
+        if fix and not report.ok:
+            repair(target, embeddings, report, embeddings.token_counter())
+            for post_id in report.repaired:
+                out.print(f"[green]re-embedded[/] {escape(post_id)}", highlight=False)
+            for post_id, reason in report.unrepairable:
+                out.print(f"[red]not repaired[/] {escape(post_id)}: {escape(reason)}", highlight=False, soft_wrap=True)
+            report = check_store(target)
+            out.print(f"after repair: {len(report.damaged_posts)} damaged posts", highlight=False)
+    except AskclinicError as e:
+        raise fail(e) from None
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _print_answer(answer: Answer) -> None:
@@ -232,8 +282,6 @@ def doctor(store: StoreOpt = None) -> None:
 
       askclinic doctor --store http://127.0.0.1:8000
     """
-    from rich.markup import escape
-
     from .doctor import run_checks
 
     checks = run_checks(store)

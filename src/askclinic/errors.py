@@ -4,6 +4,8 @@ AskclinicError
 ├── PostError            a file cannot be read or parsed as a post (ingestion skips it)
 ├── StoreError           the vector store cannot be opened or reached
 │   ├── EmptyStoreError  nothing has been ingested yet
+│   ├── StoreCorruptError  the store's database is damaged (it is left untouched)
+│   ├── StoreBusyError   another ingestion holds the store's writer lock
 │   └── ModelMismatchError  the store was built with another embedding model
 ├── ConfigError          a setting is invalid
 ├── SafetySetError       a safety evaluation file has bad lines
@@ -32,6 +34,14 @@ class StoreError(AskclinicError):
 
 class EmptyStoreError(StoreError):
     """The store holds no posts."""
+
+
+class StoreCorruptError(StoreError):
+    """The store's database cannot be read; nothing was written to it."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store."""
 
 
 class ModelMismatchError(StoreError):

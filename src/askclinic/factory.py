@@ -17,9 +17,9 @@ def make_embeddings(settings: Settings) -> SentenceEmbeddings:
     return SentenceEmbeddings(settings.embedding_model, dtype=settings.embedding_dtype)
 
 
-def make_store(settings: Settings, model_id: str) -> Store:
+def make_store(settings: Settings, model_id: str, *, write: bool = False) -> Store:
     offline_environment()
-    return open_store(settings.store, model_id)
+    return open_store(settings.store, model_id, write=write)
 
 
 def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None) -> AskPipeline:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ConfigError
+from .logs import clip
 from .types import Answer, Status
 
 REASONS = ("wrong source", "wrong answer", "unsafe", "did not answer")
@@ -100,7 +101,7 @@ class FeedbackStore:
     def rate(self, turn: Turn, rating: str, row_id: int | None = None) -> int:
         """Record (or change) a rating of ``turn``; returns the row id."""
         if rating not in RATINGS:
-            raise ValueError(f"rating must be one of {RATINGS}, not {rating!r}")
+            raise ValueError(f"rating must be one of {RATINGS}, not {clip(repr(rating))}")
         a = turn.answer
         with closing(self._connect()) as conn, conn:
             if row_id is not None:
@@ -124,7 +125,7 @@ class FeedbackStore:
 
     def set_reason(self, row_id: int, reason: str) -> None:
         if reason not in REASONS:
-            raise ValueError(f"reason must be one of {REASONS}, not {reason!r}")
+            raise ValueError(f"reason must be one of {REASONS}, not {clip(repr(reason))}")
         with closing(self._connect()) as conn, conn:
             conn.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, row_id))
 

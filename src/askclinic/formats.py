@@ -13,8 +13,10 @@ from .types import Post, Section
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# A link target may hold one level of balanced parentheses: [a](https://x.org/a_(b)) or "title".
+_URL = r"\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]" + _URL)
+_MD_LINK = re.compile(r"\[([^\]]+)\]" + _URL)
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 DEFAULT_HEADING = "Introduction"
 

@@ -7,8 +7,11 @@ reported and leaves whatever the store already holds for it untouched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +21,9 @@ from langchain_core.embeddings import Embeddings
 
 from .chunking import CHUNKER_VERSION, approx_word_pieces, chunk_post
 from .errors import PostError
+from .injection import without_instructions
 from .reader import MAX_POST_BYTES, POST_SUFFIXES, parse_bytes, post_id_for, read_bytes
-from .store import PostState, PostWrite, Store
+from .store import PostState, PostWrite, Store, writer_lock
 from .types import Chunk, Post
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, reason): links, FIFOs, ...
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (post, what staff should check)
     chunks_embedded: int = 0
     replaced_models: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -45,7 +51,7 @@ class IngestReport:
         return not self.failed
 
     def counts(self) -> dict[str, int]:
-        return {k: len(getattr(self, k)) for k in ("new", "changed", "unchanged", "removed", "failed")}
+        return {k: len(getattr(self, k)) for k in ("new", "changed", "unchanged", "removed", "failed", "skipped")}
 
 
 @dataclass(frozen=True)
@@ -54,23 +60,83 @@ class _Pending:
     chunks: list[Chunk]
     file_hash: str
     stale_ids: tuple[str, ...]
+    removed: tuple[str, ...] = ()  # sentences that instruct a bot, kept out of the index
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
-    """(file, archive root) pairs for every post file under the paths, plus missing paths."""
+def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """(file, archive root) pairs for every post file under the paths, missing paths, and skipped entries.
+
+    Folders are walked without following links: a link is read only when it resolves to a
+    regular file inside the folder given. Links leading out of it, dangling or looping links,
+    FIFOs, devices and folders named like posts are skipped, each with its reason.
+    """
     files: list[tuple[Path, Path]] = []
     missing: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     for path in paths:
         if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                rel = f.relative_to(path).parts
-                if f.is_file() and f.suffix.lower() in POST_SUFFIXES and not any(p.startswith(".") for p in rel):
-                    files.append((f, path))
+            _walk(path, files, skipped)
         elif path.is_file():
             files.append((path, path.parent))
+        elif path.exists():
+            missing.append((str(path), f"{_kind(path)}, not a post file"))
         else:
             missing.append((str(path), "no such file or folder"))
-    return files, missing
+    return files, missing, skipped
+
+
+def _walk(root: Path, files: list[tuple[Path, Path]], skipped: list[tuple[str, str]]) -> None:
+    real_root = root.resolve()
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        here = Path(folder)
+        for d in dirs:
+            if d.lower().endswith(POST_SUFFIXES):
+                skipped.append(
+                    (str(here / d), "is a folder named like a post file; not read as a post (posts inside it are)")
+                )
+        for d in [d for d in dirs if (here / d).is_symlink()]:
+            skipped.append((str(here / d), "is a link to a folder; links to folders are not followed"))
+            dirs.remove(d)
+        for name in sorted(names):
+            entry = here / name
+            if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
+                continue
+            reason = _unreadable_reason(entry, real_root)
+            if reason:
+                skipped.append((str(entry), reason))
+                log.warning("skipped %s: %s", entry, reason)
+            else:
+                files.append((entry, root))
+
+
+def _unreadable_reason(entry: Path, real_root: Path) -> str:
+    """Why an entry of an archive folder is not read as a post ("" when it is read)."""
+    if entry.is_symlink():
+        try:
+            target = entry.resolve(strict=True)
+        except FileNotFoundError:
+            return "is a dangling link (its target does not exist)"
+        except (RuntimeError, OSError):
+            return "is a link that loops or cannot be followed"
+        if target != real_root and real_root not in target.parents:
+            return "is a link to a file outside the archive folder; not read"
+    if not entry.is_file():
+        return f"{_kind(entry)}, not a post file"
+    return ""
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    return "is not a regular file"
 
 
 def file_hash(data: bytes) -> str:
@@ -90,12 +156,35 @@ def ingest(
     max_bytes: int = MAX_POST_BYTES,
     progress: Progress | None = None,
     batch_size: int = EMBED_BATCH,
+    wait: bool = False,
 ) -> IngestReport:
-    """Bring the store in line with the post files under ``paths``."""
+    """Bring the store in line with the post files under ``paths``.
+
+    Writing holds the store folder's writer lock: a second ingestion at the same time fails
+    with ``StoreBusyError`` (or waits, with ``wait=True``). A dry run takes no lock.
+    """
+    if dry_run or not store.location:
+        return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+    with writer_lock(store.location, wait=wait):
+        return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+
+
+def _ingest(
+    paths: Sequence[Path],
+    store: Store,
+    embeddings: Embeddings,
+    prune: bool,
+    dry_run: bool,
+    count_tokens: Callable[[str], int],
+    max_bytes: int,
+    progress: Progress | None,
+    batch_size: int,
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
-    files, missing = discover(paths)
+    files, missing, skipped = discover(paths)
     report.failed.extend(missing)
+    report.skipped.extend(skipped)
     states = store.post_states()
 
     seen_ids: set[str] = set()
@@ -112,6 +201,10 @@ def ingest(
             report.unchanged.append(outcome)
         elif outcome is not None:
             (report.changed if outcome.post.post_id in states else report.new).append(outcome.post.post_id)
+            for sentence in outcome.removed:
+                report.warnings.append(
+                    (outcome.post.post_id, f"left out a sentence that instructs a chatbot: {sentence[:200]!r}")
+                )
             pending.append(outcome)
         if progress and dry_run:
             progress(i + 1, len(files))
@@ -157,9 +250,9 @@ def _classify(
         raise PostError(source, f"post id {post_id!r} is already used by {state.source}")
     if state and state.complete and state.file_hash == digest and state.source == source:
         return post_id
-    post = parse_bytes(data, path, root)
+    post, removed = without_instructions(parse_bytes(data, path, root))
     chunks = chunk_post(post, count_tokens)
-    return _Pending(post, chunks, digest, state.chunk_ids if state else ())
+    return _Pending(post, chunks, digest, state.chunk_ids if state else (), tuple(removed))
 
 
 def _write(
@@ -206,6 +299,36 @@ def _write(
                 progress(done, total)
         if writing is not None:
             writing.result()
+
+
+def reembed(
+    posts: Sequence[tuple[Path, Path, Sequence[str]]],
+    store: Store,
+    embeddings: Embeddings,
+    count_tokens: Callable[[str], int] = approx_word_pieces,
+    max_bytes: int = MAX_POST_BYTES,
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Embed posts again from their files: (file, archive root, chunk ids to drop first) each.
+
+    The old chunks are deleted before the new ones are written, so a damaged vector is replaced
+    rather than updated in place. Returns the re-embedded post ids and (file, reason) failures;
+    a post whose file cannot be read keeps its chunks.
+    """
+    pending: list[_Pending] = []
+    failed: list[tuple[str, str]] = []
+    for path, root, old_ids in posts:
+        try:
+            data = read_bytes(path, max_bytes)
+            post, removed = without_instructions(parse_bytes(data, path, root))
+        except PostError as e:
+            failed.append((e.source, e.reason))
+            continue
+        pending.append(_Pending(post, chunk_post(post, count_tokens), file_hash(data), tuple(old_ids), tuple(removed)))
+    with writer_lock(store.location) if store.location else contextlib.nullcontext():
+        for p in pending:
+            store.delete_ids(p.stale_ids)
+        _write(pending, store, embeddings, IngestReport(), None, EMBED_BATCH)
+    return [p.post.post_id for p in pending], failed
 
 
 def _extra(p: _Pending) -> dict[str, str | int]:

@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answering import ExtractiveComposer
 from .glossary import is_korean
+from .injection import strip_instructions
 from .retrieval import HybridSearch, Query
 from .safety import (
     ABSTAIN_MESSAGE,
@@ -41,27 +42,9 @@ MIN_SIMILARITY = 0.35
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-# Text that tries to instruct the bot. It is removed before searching, so it can neither steer
-# retrieval nor be quoted; the extractive answerer would not follow it anyway.
-_INSTRUCTION = re.compile(
-    r"</?\s*(context|system|instructions?|excerpts?|question|prompt)\s*>"
-    r"|\b(ignore|disregard|forget|override)\b[^.?!]*\b(instructions?|rules?|prompts?|above|previous|everything)\b"
-    r"|\bnew (rule|instructions?)\b|\byou are now\b|\bsystem\s*:|\bpretend (to be|you)\b|\balways (answer|say|reply)\b"
-    r"|(이전|위의|모든)?\s*(지시|규칙|명령)[을를은는]?\s*무시",
-    re.IGNORECASE,
-)
-_PIECES = re.compile(r"[^.?!。？！\n]+[.?!。？！]*")
-
-
-_TAG = re.compile(r"<[^<>]{0,300}>")
-
-
-def strip_instructions(question: str) -> str:
-    """The question without markup and without its sentences that try to give the bot instructions."""
-    question = _TAG.sub(" ", question)
-    pieces = [p.strip() for p in _PIECES.findall(question) if p.strip()]
-    kept = [p for p in pieces if not _INSTRUCTION.search(p)]
-    return " ".join(kept) if kept else question
+def has_words(text: str) -> bool:
+    """Whether the text holds a letter or digit (emoji, symbols and invisible marks do not count)."""
+    return any(ch.isalnum() for ch in sanitize(text))
 
 
 def sanitize(question: str) -> str:
@@ -98,7 +81,7 @@ class AskPipeline:
     def answer(self, question: str) -> Answer:
         clean = sanitize(question)
         lang = "ko" if is_korean(clean) else "en"
-        if not clean:
+        if not has_words(clean):
             return self._reply(question, Status.ABSTAINED, EMPTY_MESSAGE[lang])
         if len(clean) > self.max_chars:
             msg = TOO_LONG_MESSAGE[lang].format(n=len(clean), limit=self.max_chars)

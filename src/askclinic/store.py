@@ -7,16 +7,23 @@ after which the old model's collection is dropped.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import os
 import re
+import shutil
+import sqlite3
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .errors import EmptyStoreError, ModelMismatchError, StoreError
+from .errors import EmptyStoreError, ModelMismatchError, StoreBusyError, StoreCorruptError, StoreError
 from .types import Chunk
 
 log = logging.getLogger(__name__)
@@ -26,6 +33,9 @@ COLLECTION_PREFIX = "askclinic-"
 # force): Chroma's defaults 0.98, these 0.999 (ef_search 128: 0.994-0.996), for ~1 ms a query.
 HNSW = {"space": "cosine", "ef_construction": 200, "max_neighbors": 32, "ef_search": 256}
 PAGE = 5000
+SQLITE_FILE = "chroma.sqlite3"
+LOCK_FILE = "askclinic-writer.lock"
+PID_FILE = "askclinic-writer.pid"
 
 
 @dataclass(frozen=True)
@@ -55,13 +65,22 @@ def collection_name(model_id: str) -> str:
     return f"{COLLECTION_PREFIX}{slug}-{digest}"
 
 
-def open_client(location: str) -> Any:
-    """A Chroma client for a folder (embedded) or an http(s):// URL (Chroma server)."""
+def is_server(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def open_client(location: str, *, write: bool = False) -> Any:
+    """A Chroma client for a folder (embedded) or an http(s):// URL (Chroma server).
+
+    An embedded folder is checked before Chroma opens it: a damaged database raises
+    ``StoreCorruptError`` and is left untouched. A folder this process cannot write to is
+    served from a private copy when only reading (``write=False``); writing to it is refused.
+    """
     import chromadb
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
-    if location.startswith(("http://", "https://")):
+    if is_server(location):
         url = urlparse(location)
         if not url.hostname:
             raise StoreError(f"store URL {location!r} has no host; use http://HOST:PORT")
@@ -73,10 +92,96 @@ def open_client(location: str) -> Any:
                 f"cannot reach the Chroma server at {location} ({e}); start it with "
                 f"'chroma run --path DIR --host {url.hostname} --port {port}'"
             ) from e
+    folder = Path(location)
+    verify_database(folder)
+    path = location
+    if folder.is_dir() and not _writable(folder):
+        if write:
+            raise StoreError(
+                f"the store folder {location} is read-only; ingest into a writable folder "
+                "(askclinic ingest ARCHIVE --store NEW_FOLDER) and serve that, or make this one writable"
+            )
+        path = _private_copy(folder)
+        log.warning("the store folder %s is read-only; serving a private copy of it (%s)", location, path)
     try:
-        return chromadb.PersistentClient(path=location, settings=settings)
+        return chromadb.PersistentClient(path=path, settings=settings)
     except Exception as e:
         raise StoreError(f"cannot open the store folder {location!r}: {e}") from e
+
+
+def verify_database(folder: Path) -> None:
+    """Raise ``StoreCorruptError`` if the folder's Chroma database is unreadable (read-only check)."""
+    db = folder / SQLITE_FILE
+    if not db.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as con:
+            con.text_factory = lambda b: b.decode("utf-8", "replace")
+            rows = con.execute("PRAGMA quick_check").fetchall()
+        problem = "" if rows == [("ok",)] else "; ".join(str(r[0]) for r in rows[:3])
+    except (sqlite3.Error, ValueError) as e:
+        problem = str(e)
+    if problem:
+        raise StoreCorruptError(
+            f"the store at {folder} is damaged ({problem}) and was not changed; rebuild it with "
+            f"'askclinic ingest ARCHIVE --store NEW_FOLDER', or restore a copy of the folder"
+        )
+
+
+def _writable(folder: Path) -> bool:
+    db = folder / SQLITE_FILE
+    return os.access(folder, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def _private_copy(folder: Path) -> str:
+    target = Path(tempfile.mkdtemp(prefix="askclinic-store-")) / "store"
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE, PID_FILE))
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    atexit.register(shutil.rmtree, target.parent, True)
+    return str(target)
+
+
+@contextmanager
+def writer_lock(location: str, *, wait: bool = False) -> Iterator[None]:
+    """Hold the one-writer lock of an embedded store folder (a Chroma server needs none).
+
+    A second writer fails at once with ``StoreBusyError`` naming the holder's process id, or
+    with ``wait=True`` waits for the lock.
+    """
+    if is_server(location):
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    folder = Path(location)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_FILE))
+    pid_file = folder / PID_FILE
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = _read_pid(pid_file)
+        if not wait:
+            raise StoreBusyError(
+                f"another ingestion{f' (process {holder})' if holder else ''} is writing to the store at "
+                f"{location}; wait for it to finish, or pass --wait"
+            ) from None
+        log.warning("waiting for the ingestion%s writing to %s", f" (process {holder})" if holder else "", location)
+        lock.acquire()
+    try:
+        pid_file.write_text(str(os.getpid()))
+        yield
+    finally:
+        pid_file.unlink(missing_ok=True)
+        lock.release()
+
+
+def _read_pid(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
 
 
 class Store:
@@ -261,5 +366,5 @@ def chunk_from_record(document: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
-def open_store(location: str, model_id: str) -> Store:
-    return Store(open_client(location), model_id, location)
+def open_store(location: str, model_id: str, *, write: bool = False) -> Store:
+    return Store(open_client(location, write=write), model_id, location)

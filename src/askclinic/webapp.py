@@ -21,6 +21,7 @@ from .errors import EmptyStoreError
 from .feedback import REASONS, FeedbackStore, Turn
 from .followup import rewrite
 from .glossary import is_korean
+from .pipeline import has_words
 from .safety import DISCLAIMER
 from .types import Answer, Citation, Status
 
@@ -158,7 +159,7 @@ class ChatApp:
         """Growing answer text, then the Turn; failures become a friendly answer, logged."""
         history = tuple(conv.questions[-MAX_HISTORY:])
         asked = message
-        if len(message) <= self.pipeline.max_chars:
+        if len(message) <= self.pipeline.max_chars and has_words(message):
             asked = rewrite(message, history)
             asked = asked if len(asked) <= self.pipeline.max_chars else message
         lang = "ko" if is_korean(message) else "en"
@@ -174,7 +175,8 @@ class ChatApp:
         except Exception:
             log.exception("answering a question failed")
             yield Turn(message, history, asked, self._failure(message, FAILED[lang]))
-        conv.questions = [*conv.questions, message][-MAX_HISTORY:]
+        if has_words(message):
+            conv.questions = [*conv.questions, message][-MAX_HISTORY:]
 
     @staticmethod
     def _failure(message: str, text: str) -> Answer:
