@@ -34,13 +34,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ingest import build_vocabulary, generate_archive  # noqa: E402
-
-from askclinic.factory import make_embeddings  # noqa: E402
-from askclinic.ingestion import ingest  # noqa: E402
-from askclinic.settings import Settings  # noqa: E402
-from askclinic.store import Store, open_store  # noqa: E402
-from askclinic.store_check import check_store  # noqa: E402
+from askclinic.factory import make_embeddings
+from askclinic.ingestion import ingest
+from askclinic.settings import Settings
+from askclinic.store import Store, open_store
+from askclinic.store_check import check_store
+from ingest import build_vocabulary, generate_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +56,8 @@ def run_ingest(archive: Path, store: Path) -> subprocess.Popen[bytes]:
 
 def contents(store: Store) -> dict[str, tuple[str, str]]:
     got = store.collection().get(include=["documents", "metadatas"])
-    return {i: (d, str(sorted(m.items()))) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+    rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    return {i: (d, str(sorted(m.items()))) for i, d, m in rows}
 
 
 def change_posts(archive: Path, rng: random.Random, n: int = 3) -> None:

@@ -87,7 +87,7 @@ def test_a_second_ingestion_is_refused_with_exit_2_naming_the_writer(archive: Pa
         text=True,
         timeout=300,
     )
-    out, err = first.communicate(timeout=300)
+    _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert second.returncode == 2, second.stderr
     assert f"process {pid}" in second.stderr and "--wait" in second.stderr
@@ -107,7 +107,7 @@ def test_with_wait_two_concurrent_ingestions_equal_one_clean_ingestion(archive: 
     )
     second = slow_ingest(archive, store, wait=True, pause=0.0)
     for proc in (first, second):
-        out, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     emb = FakeEmbeddings()
     written = open_store(str(store), emb.model_id)
