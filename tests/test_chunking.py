@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from conftest import SAMPLES
 
 from askclinic.chunking import chunk_post
 from askclinic.embeddings import MAX_WORD_PIECES, word_piece_counter
+from askclinic.post_record import ABOUT, about_section
 from askclinic.reader import read_post
 from askclinic.types import Post, Section
 
@@ -22,7 +24,10 @@ def count():
 def test_real_post_chunks_fit_the_model_and_keep_sections(real_post: Path, count) -> None:
     post = read_post(real_post, real_post.parent)
     chunks = chunk_post(post, count)
-    assert chunks
+    assert chunks and chunks[-1].section == ABOUT  # the record comes last, after the post's own sections
+    about = about_section(post)
+    assert about is not None
+    post = dataclasses.replace(post, sections=(*post.sections, about))
     for chunk in chunks:
         assert count(chunk.text) <= MAX_WORD_PIECES
         section = post.sections[chunk.section_index]

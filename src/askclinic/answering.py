@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
 from .lexical import STOPWORDS, LexicalIndex, tokens
+from .post_record import record_sentences
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
 
@@ -111,9 +112,11 @@ class ExtractiveComposer:
         index: Callable[[], LexicalIndex],
         section_of: Callable[[Chunk], list[Chunk]],
         embeddings: Embeddings | None = None,
+        about_of: Callable[[str], Chunk | None] | None = None,
     ) -> None:
         self._index = index
         self._section_of = section_of
+        self._about_of = about_of
         self._embeddings = embeddings
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -227,6 +230,21 @@ class ExtractiveComposer:
             runner = ranked[1]
             if runner.score >= 0.85 * best.score and not STAT_LINE.match(runner.sentence) and runner.answers:
                 chosen.append(runner)
+        return self._composition(chosen, korean)
+
+    def compose_about(self, kinds: list[str], hits: list[Hit], korean: bool = False) -> Composition | None:
+        """Answer "who wrote / which clinic / when was it posted" from the top post's record."""
+        if not hits or not kinds or self._about_of is None:
+            return None
+        chunk = self._about_of(hits[0].chunk.post_id)
+        sentences = record_sentences(chunk.sentences, kinds) if chunk else []
+        if chunk is None or not sentences:
+            return None
+        chosen = [Candidate(s, chunk, 0.0, 0.0) for s in sentences]
+        return self._composition(chosen, korean)
+
+    def _composition(self, chosen: list[Candidate], korean: bool) -> Composition:
+        best = chosen[0]
         citations = tuple(cite(i + 1, c) for i, c in enumerate(chosen))
         lead = (
             f"병원 게시물 “{best.chunk.title}”에 따르면: "

@@ -6,14 +6,16 @@ embedding model's word-piece limit, or its tail would be silently cut off.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 
 from .embeddings import MAX_WORD_PIECES
+from .post_record import about_section
 from .types import Chunk, Post
 
 TARGET_WORD_PIECES = 200
-CHUNKER_VERSION = "2"  # bump when chunk boundaries change, so every post re-embeds
+CHUNKER_VERSION = "3"  # bump when chunk boundaries change, so every post re-embeds
 
 
 def content_hash(text: str) -> str:
@@ -31,7 +33,13 @@ def chunk_post(
     target: int = TARGET_WORD_PIECES,
     limit: int = MAX_WORD_PIECES,
 ) -> list[Chunk]:
-    """Pack each section's sentences into chunks of at most ``target`` word pieces."""
+    """Pack each section's sentences into chunks of at most ``target`` word pieces.
+
+    The post's "About this post" record (clinic, author, dates) comes last, as its own chunk.
+    """
+    about = about_section(post)
+    if about is not None:
+        post = dataclasses.replace(post, sections=(*post.sections, about))
     chunks: list[Chunk] = []
     for section_index, section in enumerate(post.sections):
         prefix = f"{post.title}\n{section.heading}\n"

@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answering import ExtractiveComposer
 from .glossary import is_korean
 from .injection import strip_instructions
+from .post_record import wanted
 from .retrieval import HybridSearch, Query
 from .safety import (
     ABSTAIN_MESSAGE,
@@ -64,7 +65,7 @@ class AskPipeline:
     ) -> None:
         self.search = search
         self.gate = gate or default_safety()
-        self.composer = ExtractiveComposer(lambda: search.index, search.section_of, search.embeddings)
+        self.composer = ExtractiveComposer(lambda: search.index, search.section_of, search.embeddings, search.about_of)
         self.llm = llm
         self.max_chars = max_chars
         self.min_similarity = min_similarity
@@ -96,7 +97,10 @@ class AskPipeline:
         hits = tuple(found)
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
-        composition = self.composer.compose(query.text, list(hits), korean=query.korean, vector=vector)
+        kinds = wanted(clean)
+        composition = self.composer.compose_about(kinds, list(hits), korean=query.korean) if kinds else None
+        if composition is None:
+            composition = self.composer.compose(query.text, list(hits), korean=query.korean, vector=vector)
         if composition is None:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         if self.llm is not None:

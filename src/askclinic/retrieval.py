@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 
 from .glossary import Glossary, default_glossary, is_korean
 from .lexical import LexicalIndex, tokens
+from .post_record import ABOUT
 from .store import Store
 from .types import Chunk, Hit
 
@@ -86,6 +87,12 @@ class HybridSearch:
             (c for c in self._chunks if c.post_id == chunk.post_id and c.section_index == chunk.section_index),
             key=lambda c: c.chunk_index,
         )
+
+    def about_of(self, post_id: str) -> Chunk | None:
+        """The post's "About this post" record chunk, if it has one."""
+        self.refresh()
+        assert self._chunks is not None
+        return next((c for c in self._chunks if c.post_id == post_id and c.section == ABOUT), None)
 
     def search(self, question: str | Query, k: int = 5) -> list[Hit]:
         return self.search_with_vector(question, k)[0]

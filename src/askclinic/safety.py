@@ -60,6 +60,13 @@ class Rule:
     patterns: tuple[re.Pattern[str], ...]
     concept: str = ""
     why: tuple[tuple[str, str], ...] = ()  # (language, one fixed line on why this is urgent)
+    all_of: tuple[tuple[re.Pattern[str], ...], ...] = ()  # named lists that must ALL match
+
+    def matches(self, text: str) -> bool:
+        """Any of the entry's own patterns, or one pattern of every list it names in ``all_of``."""
+        if any(p.search(text) for p in self.patterns):
+            return True
+        return bool(self.all_of) and all(any(p.search(text) for p in group) for group in self.all_of)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ class SafetyGate:
         """The first table entry any of whose patterns is in the question."""
         text = normalize(question)
         for rule in self.rules:
-            if any(p.search(text) for p in rule.patterns):
+            if rule.matches(text):
                 return Verdict(rule.status, rule.label, rule.concept, rule.why)
         return None
 
@@ -130,7 +137,7 @@ def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
 
 def table_vocabulary(rules: tuple[Rule, ...], examples: tuple[Example, ...]) -> Counter[str]:
     """English words of the table's examples and patterns, for one-letter typo fixes."""
-    texts = [e.text for e in examples] + [p.pattern for r in rules for p in r.patterns]
+    texts = [e.text for e in examples] + [p.pattern for r in rules for p in (*r.patterns, *sum(r.all_of, ()))]
     return Counter(w for t in texts for w in re.findall(r"(?<![\\a-z])[a-z]{4,}", t.lower()))
 
 
@@ -152,6 +159,16 @@ def _strings(value: object, where: str) -> list[str]:
     return value
 
 
+def _compile(patterns: list[str], where: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as e:
+            raise ConfigError(f"{where}: bad pattern {pattern!r}: {e}") from e
+    return tuple(compiled)
+
+
 def _why(entry: dict[str, object], where: str) -> tuple[tuple[str, str], ...]:
     why = entry.get("why") or {}
     if not isinstance(why, dict):
@@ -163,6 +180,10 @@ def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Exampl
     """The table's rules, in order, and every example message it lists (for the backstop)."""
     where = str(path or "data/safety.yaml")
     data = load_table("safety.yaml", "safety table", path)
+    lists = {
+        str(name): _compile([*_strings(v.get("en"), f"{where}: lists {name}"), *_strings(v.get("ko"), "")], where)
+        for name, v in (data.get("lists") or {}).items()
+    }
     rules: list[Rule] = []
     examples: list[Example] = []
     for key, status in (("urgent", Status.URGENT), ("refused", Status.REFUSED)):
@@ -170,14 +191,13 @@ def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Exampl
             label = str(entry.get("label", "?"))
             here = f"{where}: {key} '{label}'"
             why = _why(entry, here)
-            compiled = []
-            for pattern in [*_strings(entry.get("en"), here), *_strings(entry.get("ko"), here)]:
-                try:
-                    compiled.append(re.compile(pattern, re.IGNORECASE))
-                except re.error as e:
-                    raise ConfigError(f"{here}: bad pattern {pattern!r}: {e}") from e
+            compiled = _compile([*_strings(entry.get("en"), here), *_strings(entry.get("ko"), here)], here)
+            names = _strings(entry.get("all_of"), f"{here}: all_of")
+            unknown = [n for n in names if n not in lists]
+            if unknown:
+                raise ConfigError(f"{here}: all_of names {', '.join(unknown)}, which 'lists' does not define")
             concept = str(entry.get("concept") or label)
-            rules.append(Rule(label, status, tuple(compiled), concept, why))
+            rules.append(Rule(label, status, compiled, concept, why, tuple(lists[n] for n in names)))
             found = entry.get("examples") or {}
             for lang in ("en", "ko"):
                 for text in _strings(found.get(lang), f"{here}: examples {lang}"):

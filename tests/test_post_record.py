@@ -1,0 +1,99 @@
+"""The "About this post" record: clinic, author and dates as citable sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from askclinic.chunking import chunk_post
+from askclinic.post_record import ABOUT, about_section, author_of, long_date, wanted
+from askclinic.reader import read_post
+from askclinic.types import Status
+
+ARCHIVE_POST = """AI-translated archive post
+
+Does jaw botox hurt?
+
+서울피부과 강남점 · 이수민 원장의 피부이야기 · March 3, 2025
+
+Does jaw botox hurt? A short answer...
+
+AI translation notice
+
+This page is an English translation of a Korean blog entry.
+
+Clinic: 서울피부과 강남점
+
+Original post date: March 3, 2025
+
+Translated at: May 1, 2026 at 9:05 AM
+
+Medical note: This translation does not guarantee medical accuracy.
+
+Most patients feel only a short pinch.
+"""
+
+
+def test_a_korean_byline_gives_clinic_author_and_both_dates(tmp_path: Path) -> None:
+    path = tmp_path / "p.txt"
+    path.write_text(ARCHIVE_POST, encoding="utf-8")
+    post = read_post(path, tmp_path)
+    assert author_of(post) == "이수민 원장"
+    about = about_section(post)
+    assert about is not None and about.heading == ABOUT
+    assert about.sentences == (
+        "The post “Does jaw botox hurt?” is from 서울피부과 강남점.",
+        "It was written by 이수민 원장, on the blog “이수민 원장의 피부이야기”.",
+        "It was posted on March 3, 2025.",
+        "Its English translation was made on May 1, 2026.",
+    )
+    chunks = chunk_post(post)
+    assert chunks[-1].section == ABOUT and chunks[-1].sentences == about.sentences
+    assert all(c.section != ABOUT for c in chunks[:-1])
+
+
+def test_front_matter_without_a_byline_gives_clinic_and_date_only() -> None:
+    post = read_post(SAMPLES / "101_filler-faq.md", SAMPLES)
+    about = about_section(post)
+    assert about is not None
+    assert [s.split(" ")[1] for s in about.sentences] == ["post", "was"]
+    assert "Sample Clinic Hannam" in about.sentences[0] and about.sentences[1] == "It was posted on March 14, 2025."
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("who wrote the HIFU post?", ["author"]),
+        ("which clinic published the melasma article", ["clinic"]),
+        ("when was the hifu pain article posted", ["date"]),
+        ("이 글 누가 썼어요?", ["author"]),
+        ("하이푸 글 언제 올라왔어요", ["date"]),
+        ("how long does HIFU last?", []),
+        ("when was the study done?", []),
+        ("who should not get botox?", []),
+    ],
+)
+def test_metadata_questions_are_told_from_others(question: str, kinds: list[str]) -> None:
+    assert wanted(question) == kinds
+
+
+def test_long_dates() -> None:
+    assert long_date("2025-08-08") == "August 8, 2025" and long_date("") == "" and long_date("soon") == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "post"),
+    [
+        ("when was the hifu pain article posted?", "August 8, 2025", "005_hifu-lifting.txt"),
+        ("Which clinic wrote the laser hair removal page?", "Demo Skin Clinic Yeouido", "102_laser-hair-removal.html"),
+        ("what clinic is the lip filler faq from", "Sample Clinic Hannam", "101_filler-faq.md"),
+    ],
+)
+def test_the_pipeline_answers_metadata_from_the_record_and_cites_it(pipeline, question, fact, post) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert fact in answer.answer.split("\n\n")[0]
+    assert answer.citations[0].post_id == post and answer.citations[0].section == ABOUT
+    assert fact in answer.citations[0].quote
