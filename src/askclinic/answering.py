@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
 from .lexical import STOPWORDS, LexicalIndex, tokens
-from .post_record import record_sentences
+from .post_record import ABOUT, record_sentences
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
 
@@ -31,7 +31,10 @@ INTENT_WORDS = frozenset(
 )
 _SUPERLATIVE = re.compile(r"\bmost (common|frequent|likely)\b")
 _SUPERLATIVE_TOPIC = frozenset(tokens("common frequent likely"))  # "the most common side effect" names one
-_STAT_Q = re.compile(r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds")
+_STAT_Q = re.compile(
+    r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds|"
+    r"\b(more|less|most|least) (common|likely|frequent)|\b(rarest|commonest)\b"
+)
 _TIME_Q = re.compile(
     r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|"
     r"when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime"
@@ -47,6 +50,28 @@ _META = re.compile(
     r"in this (sample )?post,? (i|we) (will|imagined)|let.?s (look|see)|we will (look|see|explain))\b",
     re.I,
 )
+# A question with several parts or a comparison: "X and how long...", "A or B", "vs", "more than".
+MULTI_PART = re.compile(
+    r"\b(or|vs\.?|versus|compared?|than|both|and (how|what|when|which|is|are|does|do|can|will|should|why)|"
+    r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type))\b|\?.+\?|;"
+)
+_MAX_WORDS = re.compile(r"\b(most|highest|commonest|biggest|largest|greatest|longest|worst)\b")
+_MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely)\b")
+_FIGURE = re.compile(r"(\d[\d.,]*)\s*%")
+
+
+def _extremes(question: str) -> list[str]:
+    """Which ends of a list a superlative question asks for, in the order asked."""
+    found = [(m.start(), "max") for m in _MAX_WORDS.finditer(question)]
+    found += [(m.start(), "min") for m in _MIN_WORDS.finditer(question)]
+    return list(dict.fromkeys(kind for _, kind in sorted(found)))
+
+
+def _figure(line: str) -> float | None:
+    match = _FIGURE.search(line)
+    return float(match.group(1).replace(",", "")) if match else None
+
+
 _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|survey|review|patients|people)\b", re.I)
 
 # Answer or abstain. A sentence answers when it is close in meaning to the question (the
@@ -58,6 +83,9 @@ MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sent
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
 SENTENCE_CACHE = 50_000  # embedded sentences kept in memory
+MAX_PARTS = 3  # sentences a multi-part or comparison answer may combine
+COMPLEMENT_SHARE = 0.6  # a further part's sentence scores at least this share of the best one
+MIN_GAIN = 0.1  # ... and holds this share of the question's topic weight not yet answered
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
 # section and text name none of them ("infection after a tattoo" must not get a thread-lift rate).
@@ -178,6 +206,8 @@ class ExtractiveComposer:
         frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
+            if hit.chunk.section == ABOUT:
+                continue  # the post's record answers only "who wrote / when posted" questions
             frame = frame_words[hit.chunk.chunk_id]
             if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(sentence.lower())):
                 continue  # about another procedure than the one asked about
@@ -221,6 +251,18 @@ class ExtractiveComposer:
         if not ranked or not ranked[0].answers:
             return None
         best = ranked[0]
+        lowered = question.lower()
+        extremes = _extremes(lowered)
+        if extremes and STAT_LINE.match(best.sentence):
+            picked = self._extreme_lines(best, extremes)
+            if picked:
+                basis = self._basis(best)
+                return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
+        if MULTI_PART.search(lowered):
+            chosen = self._complements(question, ranked)
+            if len(chosen) > 1:
+                basis = self._basis(chosen[0]) if STAT_LINE.match(chosen[0].sentence) else None
+                return self._composition([*chosen, *([basis] if basis else [])], korean, together=len(chosen))
         chosen = [best]
         if STAT_LINE.match(best.sentence):
             basis = self._basis(best)
@@ -243,7 +285,8 @@ class ExtractiveComposer:
         chosen = [Candidate(s, chunk, 0.0, 0.0) for s in sentences]
         return self._composition(chosen, korean)
 
-    def _composition(self, chosen: list[Candidate], korean: bool) -> Composition:
+    def _composition(self, chosen: list[Candidate], korean: bool, together: int = 1) -> Composition:
+        """The lead, the first ``together`` sentences in one paragraph, then one paragraph each."""
         best = chosen[0]
         citations = tuple(cite(i + 1, c) for i, c in enumerate(chosen))
         lead = (
@@ -251,9 +294,70 @@ class ExtractiveComposer:
             if korean
             else f"According to the clinic's post “{best.chunk.title}”: "
         )
-        parts = [f"{lead}{best.sentence} [1]"]
-        parts.extend(f"{c.sentence} [{i + 2}]" for i, c in enumerate(chosen[1:]))
+        quoted = [f"{c.sentence} [{i + 1}]" for i, c in enumerate(chosen)]
+        parts = [lead + " ".join(quoted[:together]), *quoted[together:]]
         return Composition("\n\n".join(parts), citations)
+
+    def _complements(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
+        """For a multi-part or comparison question: the best sentence, then up to two more that
+        each answer a part of the question (topic words) the sentences before them did not."""
+        index = self._index()
+        topic = {t: index.idf(t) for t in dict.fromkeys(tokens(question)) if t not in INTENT_WORDS}
+        total = sum(topic.values()) or 1.0
+        best = ranked[0]
+        options = [self._greedy(ranked, topic, total, best.score)]
+        for seed in [c for c in ranked[:3] if STAT_LINE.match(c.sentence)]:
+            # a comparison compares like with like: figures from one list, if that list answers every part
+            same_list = [c for c in ranked if c.chunk.post_id == seed.chunk.post_id and STAT_LINE.match(c.sentence)]
+            same_list = [c for c in same_list if c.chunk.section_index == seed.chunk.section_index]
+            options.append(self._greedy(same_list, topic, total, best.score))
+        def one_list(chosen: list[Candidate]) -> bool:
+            return len({(c.chunk.post_id, c.chunk.section_index) for c in chosen}) == 1
+
+        return max(options, key=lambda chosen: (self._covers(chosen, topic), one_list(chosen), -options.index(chosen)))
+
+    @staticmethod
+    def _covers(chosen: list[Candidate], topic: dict[str, float]) -> float:
+        words = {t for c in chosen for t in tokens(f"{c.chunk.title} {c.chunk.section} {c.sentence}")}
+        return round(sum(w for t, w in topic.items() if t in words), 6)
+
+    @staticmethod
+    def _greedy(ranked: list[Candidate], topic: dict[str, float], total: float, top: float) -> list[Candidate]:
+        if not ranked:
+            return []
+        chosen = [ranked[0]]
+        first = ranked[0].chunk
+        covered = set(tokens(f"{first.title} {first.section} {ranked[0].sentence}"))
+        for c in ranked[1:]:
+            if len(chosen) == MAX_PARTS:
+                break
+            if c.score < COMPLEMENT_SHARE * top or c.sentence.rstrip().endswith("?"):
+                continue
+            words = set(tokens(c.sentence))
+            gain = sum(w for t, w in topic.items() if t in words and t not in covered) / total
+            if gain >= MIN_GAIN:
+                chosen.append(c)
+                covered |= words | set(tokens(f"{c.chunk.title} {c.chunk.section}"))
+        return chosen
+
+    def _extreme_lines(self, best: Candidate, extremes: list[str]) -> list[Candidate]:
+        """The list lines with the highest and/or lowest figure, from the list ``best`` belongs to."""
+        lines = [
+            (value, Candidate(sentence, chunk, 0.0, 0.0))
+            for chunk in self._section_of(best.chunk)
+            for sentence in chunk.sentences
+            if STAT_LINE.match(sentence) and (value := _figure(sentence)) is not None
+        ]
+        if len(lines) < 3 or len({"%" in c.sentence for _, c in lines}) > 1:
+            return []  # not a list of comparable figures
+        out: list[Candidate] = []
+        for extreme in extremes:
+            value = (max if extreme == "max" else min)(v for v, _ in lines)
+            ties = [c for v, c in lines if v == value]
+            for c in ties:
+                if c not in out:
+                    out.append(c)
+        return out[:MAX_PARTS]
 
     def _basis(self, stat: Candidate) -> Candidate | None:
         """The sentence of the same section that says what a figure is based on (a study, N people)."""
@@ -270,6 +374,16 @@ class ExtractiveComposer:
 
 
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
+
+
+def procedures_named(text: str) -> list[str]:
+    """The procedures a question names, each as the words it used ("thread lift", "hifu")."""
+    found = []
+    for pattern in _PROCEDURE_NAMES.values():
+        match = pattern.search(text.lower())
+        if match:
+            found.append(match.group(0))
+    return found
 
 
 def _procedures(text: str) -> set[str]:

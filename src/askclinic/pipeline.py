@@ -6,6 +6,7 @@ all call; the disclaimer is attached here, in code, to every answer of every sta
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering import ExtractiveComposer
+from .answering import MULTI_PART, ExtractiveComposer, procedures_named
 from .glossary import is_korean
 from .injection import strip_instructions
 from .post_record import wanted
@@ -28,6 +29,8 @@ from .safety import (
     default_safety,
 )
 from .types import Answer, Hit, Status
+
+COMPARED_HITS = 3  # extra hits per procedure a comparison names
 
 if TYPE_CHECKING:
     from .llm import LLMComposer
@@ -94,7 +97,7 @@ class AskPipeline:
 
         query = self.search.prepare(strip_instructions(clean))
         found, vector = self.search.search_with_vector(query, self.k)
-        hits = tuple(found)
+        hits = tuple(self._each_procedure(query, found))
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
@@ -106,6 +109,26 @@ class AskPipeline:
         if self.llm is not None:
             composition = self.llm.improve(clean, query, hits, composition, self.composer)
         return Answer(clean, Status.ANSWERED, composition.answer, composition.citations, DISCLAIMER, hits)
+
+    def _each_procedure(self, query: Query, found: list[Hit]) -> list[Hit]:
+        """For a question comparing procedures ("thread lift or HIFU?"), hits about each of them."""
+        named = procedures_named(query.text)
+        if len(named) < 2 or not MULTI_PART.search(query.text.lower()):
+            return found
+        extra: list[Hit] = []
+        for name in named:
+            others = [n for n in named if n != name]
+            text = query.text
+            for other in others:
+                text = re.sub(re.escape(other), " ", text, flags=re.IGNORECASE)
+            extra.extend(self.search.search(dataclasses.replace(query, text=text), COMPARED_HITS))
+        seen = {h.chunk.chunk_id for h in found}
+        merged = list(found)
+        for hit in extra:
+            if hit.chunk.chunk_id not in seen:
+                seen.add(hit.chunk.chunk_id)
+                merged.append(hit)
+        return merged
 
     def _unrelated(self, hits: tuple[Hit, ...]) -> bool:
         """No hit is close in meaning and none shares a word with the question."""
