@@ -153,3 +153,55 @@ def test_a_pattern_list_that_is_not_a_list_is_named(tmp_path: Path) -> None:
 def test_a_typo_does_not_hide_a_red_flag_or_a_refusal(gate: SafetyGate, message: str, status: Status) -> None:
     verdict = gate.check(message)
     assert verdict is not None and verdict.status is status
+
+
+TABLE_WITH_LISTS = r"""
+urgent:
+  - label: fever
+    en: ['\bfever\b']
+refused:
+  - label: changing a medicine
+    all_of: [medicine, change]
+lists:
+  medicine:
+    en: ['\b(aspirin|eliquis)\b']
+    ko: ['아스피린']
+  change:
+    en: ['\b(stop|skip)\b']
+    ko: ['끊']
+"""
+
+
+def test_an_all_of_entry_needs_a_pattern_from_every_list_it_names(tmp_path: Path) -> None:
+    table = tmp_path / "safety.yaml"
+    table.write_text(TABLE_WITH_LISTS, encoding="utf-8")
+    gate = load_safety(table)
+    verdict = gate.check("should i skip my eliquis before filler")
+    assert verdict is not None and verdict.status is Status.REFUSED and verdict.label == "changing a medicine"
+    assert gate.check("아스피린 끊어야 하나요") is not None
+    assert gate.check("does aspirin make bruising worse?") is None  # a medicine, no change asked
+    assert gate.check("can i skip the numbing cream?") is None  # a change, no medicine
+    assert gate.check("fever and i stopped my aspirin").status is Status.URGENT  # urgent still wins
+
+
+def test_an_all_of_naming_an_unknown_list_is_named(tmp_path: Path) -> None:
+    table = tmp_path / "safety.yaml"
+    table.write_text(TABLE_WITH_LISTS.replace("[medicine, change]", "[medicine, changes]"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="all_of names changes"):
+        load_safety(table)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my cardiologist has me on eliquis, should i hold off on it before filler",
+        "갑상선약 먹는데 레이저 받는 날 아침에 건너뛰어도 돼요?",
+        "i have lupus, would a thread lift be safe for me",
+        "아토피 있는데 저도 프락셀 받을 수 있나요",
+    ],
+)
+def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(
+    gate: SafetyGate, message: str
+) -> None:
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is Status.REFUSED, verdict
