@@ -100,6 +100,8 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
         "What is the capital of France?",
         "Do you offer hair transplants?",
         "What's the best pizza topping?",
+        "Where can I park at the clinic?",  # "clinic" alone never makes a sentence an answer
+        "can i drink alcohol after hifu?",  # naming the post's procedure is not answering
         "How common is infection after a tattoo?",
         "How common is infection after liposuction?",
         "how long does swelling last after liposuction?",  # lip filler swelling is not the answer
@@ -191,3 +193,45 @@ def test_every_citation_quote_is_a_sentence_of_its_post(pipeline) -> None:
             all_sentences = {s for ch in pipeline.search._chunks if ch.post_id == c.post_id for s in ch.sentences}
             assert c.quote in all_sentences
             assert section is not None
+
+
+def first_paragraph(text: str) -> str:
+    return text.split("\n\n")[0]
+
+
+THREAD_POSTS = {"000_fbae221e59e76ca3.txt", "008_thread-lift-safety.txt"}
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("which side effect of a thread lift is the rarest?", ["2%"]),
+        ("what is the most common side effect after thread lifting, and the rarest one?", ["26%", "2%"]),
+        ("after a thread lift, is swelling or pain more common?", ["16%", "11%"]),
+    ],
+)
+def test_comparisons_and_superlatives_quote_every_figure_they_use(pipeline, question, figures) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    lead = first_paragraph(answer.answer)
+    for figure in figures:
+        assert figure in lead, answer.answer
+        assert any(figure in c.quote for c in answer.citations)
+    assert {c.post_id for c in answer.citations} <= THREAD_POSTS
+    assert len({c.section for c in answer.citations if "%" in c.quote}) == 1  # figures from one list
+
+
+def test_a_multi_part_question_gets_a_cited_sentence_per_part(pipeline) -> None:
+    answer = pipeline.answer(
+        "for skin boosters, how many sessions are in the starting course and how often is maintenance?"
+    )
+    assert answer.status is Status.ANSWERED
+    assert "3 sessions" in answer.answer and "6 months" in answer.answer
+    assert len(answer.citations) >= 2 and {c.post_id for c in answer.citations} == {"007_skin-booster.txt"}
+
+
+def test_a_comparison_of_two_procedures_cites_both(pipeline) -> None:
+    answer = pipeline.answer("do results last longer with a thread lift or with HIFU?")
+    assert answer.status is Status.ANSWERED
+    cited = {c.post_id for c in answer.citations}
+    assert {"003_thread-lift-aftercare.txt", "005_hifu-lifting.txt"} <= cited, answer.answer

@@ -9,7 +9,9 @@ import pytest
 from askclinic.lexical import Speller
 from askclinic.types import Status
 
-WORDS = Counter("how many sessions does laser toning need botox swelling dark hair lasts the".split())
+WORDS = Counter(
+    "how many sessions does laser toning need botox swelling dark hair lasts the tea through arrest".split()
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,8 @@ def test_words_one_edit_from_a_known_word_are_fixed(typed: str, fixed: str) -> N
         "u gonna lol",  # too short
         "laser 2nd",  # digits
         "how many sessions",  # already known
+        "tear trough filler",  # real English words, however close to others ("tea", "through")
+        "the rarest side effect",  # a rare real word is not a typo of a commoner one ("arrest")
     ],
 )
 def test_other_words_are_kept(typed: str) -> None:
@@ -46,3 +50,10 @@ def test_a_misspelled_question_is_answered_like_the_spelled_one(pipeline) -> Non
     spelled = pipeline.answer("how many laser toning sessions does melasma need?")
     assert typed.status is Status.ANSWERED
     assert typed.answer == spelled.answer
+
+
+def test_the_archive_vocabulary_also_fixes_common_english_words() -> None:
+    from askclinic.lexical import LexicalIndex
+
+    index = LexicalIndex(["Thread lifting: swelling lasts 7 to 10 days."])
+    assert index.correct("can i go to the dnetist after a thred lift") == "can i go to the dentist after a thread lift"

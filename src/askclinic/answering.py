@@ -17,7 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
-from .lexical import STOPWORDS, LexicalIndex, tokens
+from .lexical import STOPWORDS, LexicalIndex, tokens, weighted_tokens
 from .post_record import ABOUT, record_sentences
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
@@ -29,6 +29,8 @@ INTENT_WORDS = frozenset(
         "long many much soon usually typically normal expect happen occur get"
     )
 )
+# Words every question to a clinic may use: they never make a sentence an answer on their own.
+GENERIC_WORDS = frozenset(tokens("clinic clinics hospital doctor doctors procedure procedures treatment treatments"))
 _SUPERLATIVE = re.compile(r"\bmost (common|frequent|likely)\b")
 _SUPERLATIVE_TOPIC = frozenset(tokens("common frequent likely"))  # "the most common side effect" names one
 _STAT_Q = re.compile(
@@ -79,6 +81,7 @@ _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|surv
 # Both thresholds and the weight were chosen on evals/answers_dev.jsonl only
 # (benchmarks/calibrate_floor.py prints both per question); the blind sets are never tuned on.
 MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
+MIN_RELATED = 0.3  # ... and, answering on words, at least this close in meaning ("topping" is not "top")
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
@@ -119,11 +122,14 @@ class Candidate:
     score: float
     coverage: float
     semantic: float = 0.0
+    specific: bool = True  # holds a question word that its post's title does not
 
     @property
     def answers(self) -> bool:
-        """Close enough in meaning, or in words, to answer the question."""
-        return self.semantic >= MIN_SEMANTIC or self.coverage >= MIN_COVERAGE
+        """Close enough in meaning, or in words (one of them beyond the post's title), to answer."""
+        if self.semantic >= MIN_SEMANTIC:
+            return True
+        return self.coverage >= MIN_COVERAGE and self.specific and self.semantic >= MIN_RELATED
 
 
 @dataclass(frozen=True)
@@ -175,10 +181,8 @@ class ExtractiveComposer:
 
     def rank(self, question: str, hits: list[Hit], vector: Sequence[float] | None = None) -> list[Candidate]:
         """Every sentence of the hits that could answer the question, best answer first."""
-        index = self._index()
         intent_words = INTENT_WORDS - _SUPERLATIVE_TOPIC if _SUPERLATIVE.search(question.lower()) else INTENT_WORDS
-        topic = [t for t in dict.fromkeys(tokens(question)) if t not in intent_words]
-        weights = {t: index.idf(t) for t in topic}
+        weights = {t: w for t, w in weighted_tokens(question).items() if t not in intent_words | GENERIC_WORDS}
         total = sum(weights.values()) or 1.0
         lowered = question.lower()
         wants_stat = bool(_STAT_Q.search(lowered))
@@ -203,6 +207,7 @@ class ExtractiveComposer:
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
+        title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
         frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
@@ -240,7 +245,10 @@ class ExtractiveComposer:
             if len(sentence.split()) > 45:
                 score -= 0.1
             if sentence not in out or out[sentence].score < score:
-                out[sentence] = Candidate(sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning)
+                specific = any(t in words and t not in title_words[hit.chunk.chunk_id] for t in weights)
+                out[sentence] = Candidate(
+                    sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning, specific
+                )
         return sorted(out.values(), key=lambda c: c.score, reverse=True)
 
     def compose(
@@ -301,8 +309,7 @@ class ExtractiveComposer:
     def _complements(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
         """For a multi-part or comparison question: the best sentence, then up to two more that
         each answer a part of the question (topic words) the sentences before them did not."""
-        index = self._index()
-        topic = {t: index.idf(t) for t in dict.fromkeys(tokens(question)) if t not in INTENT_WORDS}
+        topic = {t: w for t, w in weighted_tokens(question).items() if t not in INTENT_WORDS | GENERIC_WORDS}
         total = sum(topic.values()) or 1.0
         best = ranked[0]
         options = [self._greedy(ranked, topic, total, best.score)]

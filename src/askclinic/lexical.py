@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from .word_weights import MIN_ZIPF_GAIN, english_words, is_common_word, weight, zipf
+
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?%?|[\uac00-\ud7a3]+")
 STOPWORDS = frozenset(
     """a about after again all also am an and any are as at be because been before being both but
@@ -35,6 +37,16 @@ def stem(word: str) -> str:
     if not word.isascii() or not word.isalpha():
         return word
     return _stemmer().stemWord(word)
+
+
+def weighted_tokens(text: str) -> dict[str, float]:
+    """Each content word's stem with its weight (from English word frequencies, not the archive)."""
+    out: dict[str, float] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in STOPWORDS:
+            key = stem(word)
+            out[key] = max(out.get(key, 0.0), weight(word))
+    return out
 
 
 def tokens(text: str) -> list[str]:
@@ -90,6 +102,8 @@ class Speller:
             low = word.lower()
             if len(low) < MIN_CORRECTED_LENGTH - 1 or low in self.words or not low.isalpha() or not low.isascii():
                 return word
+            if is_common_word(low):  # a real English word is not a typo, whatever the archive holds
+                return word
             near = self._neighbours()
             found = {w for v in {low, *(low[:i] + low[i + 1 :] for i in range(len(low)))} for w in near.get(v, [])}
             found = {w for w in found if _one_edit(low, w)}
@@ -97,11 +111,23 @@ class Speller:
                 found = {w for w in found if len(w) != len(low) or sorted(w) == sorted(low)}
             if len(low) < MIN_CORRECTED_LENGTH:  # three letters: only a swap (hwo -> how)
                 found = {w for w in found if sorted(w) == sorted(low)}
+            known = zipf(low)
+            if known:  # an English word, if rare: fixed only towards a far more frequent one ("teh")
+                found = {w for w in found if zipf(w) - known >= MIN_ZIPF_GAIN}
             if not found:
                 return word
             return max(sorted(found), key=lambda w: self.words[w])
 
         return _SURFACE.sub(fix, text)
+
+
+def spelling_vocabulary(texts: Iterable[str]) -> Counter[str]:
+    """Words a typo may be fixed towards: the archive's (preferred) and common English words."""
+    archive = Counter(w for t in texts for w in _SURFACE.findall(t.lower()))
+    words = Counter({w: round(10 * z) for w, z in english_words().items()})
+    for w, n in archive.items():
+        words[w] += 1000 * n
+    return words
 
 
 class LexicalIndex:
@@ -121,7 +147,7 @@ class LexicalIndex:
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
         self.vocab = vocab
-        self.speller = Speller(Counter(w for t in texts for w in _SURFACE.findall(t.lower())))
+        self.speller = Speller(spelling_vocabulary(texts))
         if texts:
             self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
