@@ -11,6 +11,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -26,11 +27,13 @@ from .safety import (
     EMPTY_MESSAGE,
     TOO_LONG_MESSAGE,
     SafetyGate,
+    Verdict,
     default_safety,
 )
 from .types import Answer, Hit, Status
 
 COMPARED_HITS = 3  # extra hits per procedure a comparison names
+_BACKSTOP = ThreadPoolExecutor(max_workers=2, thread_name_prefix="askclinic-backstop")
 
 if TYPE_CHECKING:
     from .llm import LLMComposer
@@ -90,11 +93,22 @@ class AskPipeline:
         if len(clean) > self.max_chars:
             msg = TOO_LONG_MESSAGE[lang].format(n=len(clean), limit=self.max_chars)
             return self._reply(question[: self.max_chars], Status.ABSTAINED, msg)
-        verdict = self.gate.check(clean)
+        verdict = self.gate.check_patterns(clean)
         if verdict is not None:
-            log.info("question gated as %s (%s)", verdict.status, verdict.label)
-            return self._reply(clean, verdict.status, verdict.message(lang))
+            if verdict.status is Status.REFUSED:  # the backstop may still find a red flag in it
+                verdict = self.gate.similar(clean) or verdict
+            return self._gated(clean, verdict, lang)
+        # The backstop (a small encoder) runs beside retrieval: its verdict still comes first.
+        similar = _BACKSTOP.submit(self.gate.similar, clean)
+        answer = self._answer(clean, lang)
+        verdict = similar.result()
+        return self._gated(clean, verdict, lang) if verdict is not None else answer
 
+    def _gated(self, clean: str, verdict: Verdict, lang: str) -> Answer:
+        log.info("question gated as %s (%s)", verdict.status, verdict.label)
+        return self._reply(clean, verdict.status, verdict.message(lang))
+
+    def _answer(self, clean: str, lang: str) -> Answer:
         query = self.search.prepare(strip_instructions(clean))
         found, vector = self.search.search_with_vector(query, self.k)
         hits = tuple(self._each_procedure(query, found))

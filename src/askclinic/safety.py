@@ -112,21 +112,26 @@ class SafetyGate:
         return None
 
     def check(self, question: str) -> Verdict | None:
+        """Patterns first (urgent wins), then the backstop, which may make a message urgent."""
+        text = normalize(question)
+        verdict = self.check_patterns(text)
+        if verdict is not None and verdict.status is Status.URGENT:
+            return verdict
+        return self.similar(text) or verdict
+
+    def check_patterns(self, question: str) -> Verdict | None:
+        """The table's verdict alone (patterns, also after typo fixes), without the backstop."""
         text = normalize(question)
         verdict = self.match(text)
         if self.speller is not None and (verdict is None or verdict.status is not Status.URGENT):
-            # a typo must not hide a red flag: the message is also matched with one-letter fixes
-            # towards the table's own words ("ibpurofen" -> "ibuprofen", "feverr" -> "fever")
             fixed = self.speller.correct(text)
             if fixed != text:
                 verdict = _worse(verdict, self.match(fixed))
-        if verdict is not None and verdict.status is Status.URGENT:
-            return verdict
-        if self.backstop is not None:
-            similar = self.backstop.check(text)
-            if similar is not None:
-                return similar
         return verdict
+
+    def similar(self, question: str) -> Verdict | None:
+        """The backstop's verdict alone: urgent when the message is close to a red-flag example."""
+        return self.backstop.check(normalize(question)) if self.backstop is not None else None
 
 
 def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
