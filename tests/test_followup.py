@@ -107,3 +107,38 @@ def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history,
     answer = pipeline.answer(rewrite(question, history))
     assert answer.status is Status.ANSWERED
     assert any(quote in c.quote for c in answer.citations), answer.citations
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "kept"),
+    [
+        ("bruises?", ["how long does lip filler swelling last?"], {"filler"}),
+        ("makeup when?", ["how much downtime after fractional laser for acne scars"], {"fractional", "laser"}),
+        ("멍은요?", ["스킨부스터 맞고 붓기 얼마나 가요?"], {"스킨부스터"}),
+        ("will they soften?", ["i have small lumps after lip filler"], {"filler", "lumps"}),
+        ("is that longer than hifu?", ["how long does a thread lift last?"], {"thread", "lift", "long", "last"}),
+    ],
+)
+def test_a_follow_up_keeps_the_conversations_procedure(question, history, kept) -> None:
+    asked = rewrite(question, history)
+    assert kept <= words(asked), asked
+    assert words(question) <= words(asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("does botox hurt?", ["how long does a thread lift last?"]),
+        ("how many laser toning sessions does melasma need?", ["will I bruise after lip filler?"]),
+        ("can i wear makeup the next day after getting my skin booster injections at the clinic?", [BRUISE]),
+    ],
+)
+def test_a_new_procedure_or_a_full_question_starts_a_new_topic(question, history) -> None:
+    assert rewrite(question, history) == question
+
+
+def test_a_follow_up_through_the_pipeline_cites_the_conversations_post(pipeline) -> None:
+    asked = rewrite("and bruising?", [SWELLING])
+    answer = pipeline.answer(asked)
+    assert answer.status is Status.ANSWERED
+    assert answer.citations[0].post_id == "003_thread-lift-aftercare.txt", asked

@@ -122,11 +122,11 @@ class Candidate:
     score: float
     coverage: float
     semantic: float = 0.0
-    specific: bool = True  # holds a question word that its post's title does not
+    specific: bool = True  # holds a question word its post's title lacks (or the title asks it)
 
     @property
     def answers(self) -> bool:
-        """Close enough in meaning, or in words (one of them beyond the post's title), to answer."""
+        """Close enough in meaning, or in words (beyond what the post's title says), to answer."""
         if self.semantic >= MIN_SEMANTIC:
             return True
         return self.coverage >= MIN_COVERAGE and self.specific and self.semantic >= MIN_RELATED
@@ -245,7 +245,11 @@ class ExtractiveComposer:
             if len(sentence.split()) > 45:
                 score -= 0.1
             if sentence not in out or out[sentence].score < score:
-                specific = any(t in words and t not in title_words[hit.chunk.chunk_id] for t in weights)
+                title = title_words[hit.chunk.chunk_id]
+                asked = [t for t in weights if t not in PROCEDURE_TOKENS]
+                specific = any(t in words and t not in title for t in weights) or (
+                    bool(asked) and all(t in title for t in asked) and any(t in words for t in asked)
+                )
                 out[sentence] = Candidate(
                     sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning, specific
                 )
@@ -380,6 +384,7 @@ class ExtractiveComposer:
         return None
 
 
+PROCEDURE_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in PROCEDURES.values()) + " lift lifting laser"))
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
 
 

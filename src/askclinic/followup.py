@@ -1,6 +1,12 @@
 """Follow-up questions: "and how long does it last?" searched with the topic of the last question.
 
-Two rules, using only words the patient typed (never new facts):
+A conversation is about a procedure (thread lift, HIFU, 스킨부스터, ...); a follow-up keeps it
+and replaces what is asked. Rules, using only words the patient typed (never new facts):
+- a message that names no procedure, after one that did, is a follow-up when it is short, opens
+  with a connector ("and", "그럼") or points back ("it", "that", "그거"): it is searched with the
+  conversation's procedure ("bruises?" -> "bruises? lip filler");
+- a message that names a procedure starts a new topic, unless it compares with what came before
+  ("is that longer than HIFU?" -> the earlier question's procedure and topic are added);
 - no topic of its own ("how long does it last?", "그럼 얼마나 가요?") -> the question plus the
   topic words of the last question that had any ("... bruise thread lift");
 - a connector plus a new topic ("what about botox?", "그럼 보톡스는요?") -> the new topic plus the
@@ -13,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import INTENT_WORDS
+from .answering import INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
 from .glossary import Glossary, default_glossary
 from .lexical import tokens
 
@@ -47,6 +53,11 @@ CONNECTORS = (
     "그리고",
     "그런데",
     "근데",
+)
+SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
+_POINTER = re.compile(
+    r"\b(it|its|it.?s|they|them|their|that|those|these|this|the same|there)\b"
+    r"|그거|그건|그게|이거|이건|거기|그것|그 ?시술"
 )
 PLEASANTRIES = frozenset("hi hello hey thanks thank you ok okay bye 감사합니다 고맙습니다 안녕하세요 네".split())
 
@@ -104,6 +115,38 @@ def _frame(question: str, glossary: Glossary) -> str:
     return " ".join(dict.fromkeys([*kept, *korean]))
 
 
+def procedure_words(text: str, glossary: Glossary | None = None) -> list[str]:
+    """The words of ``text`` that name a procedure, as typed ("thread lift", "실리프팅")."""
+    glossary = glossary or default_glossary()
+    plain = _TAG.sub(" ", text)
+    english = [w for w in _WORD.findall(plain) if w.isascii()]
+    found = []
+    for name in procedures_named(plain):  # the whole name: "thread lift", "laser toning", "skin booster"
+        first = next((i for i, w in enumerate(english) if w.lower() == name.split()[0]), None)
+        if first is None:
+            found.append(name)
+            continue
+        last = first + len(name.split()) - 1
+        while first > 0 and _names_procedure(english[first - 1]):
+            first -= 1
+        while last + 1 < len(english) and _names_procedure(english[last + 1]):
+            last += 1
+        found.append(" ".join(w.lower() for w in english[first : last + 1]))
+    for start, end, english_form in glossary.matches(plain):
+        if procedures_named(english_form):
+            found.append(plain[start:end])
+    return list(dict.fromkeys(found))
+
+
+def _names_procedure(word: str) -> bool:
+    found = tokens(word)
+    return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] == "skin")
+
+
+def _points_back(text: str) -> bool:
+    return bool(_POINTER.search(text.lower()))
+
+
 def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = None) -> str:
     """The question as it should be searched, given the earlier questions (newest last)."""
     glossary = glossary or default_glossary()
@@ -113,17 +156,33 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
         return question
     body, connected = _split_connector(text)
     own = topic_words(body, glossary)
-    if own and not connected:
-        return question
+    own_procedures = procedure_words(body, glossary)
+    context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
         return question
-    frame = _frame(previous, glossary) if own else ""
-    if frame:  # "what about botox?": the last question, asked about the new topic
-        return f"{body} {frame}"
+    compares = bool(MULTI_PART.search(body.lower())) and _points_back(body)  # "is that longer than hifu?"
+    if own_procedures and not (compares and context):
+        frame = _frame(previous, glossary) if connected else ""
+        return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
+    follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
+    if own and not follow_up:
+        return question
+    if not own:  # "how long does it last?": the last question's topic words
+        return _with(body, topic_words(previous, glossary))
+    carried = procedure_words(context, glossary) if context else []
+    if _points_back(body):  # "will they soften?": what "they" were is in the last question's topic
+        carried += topic_words(previous, glossary)
+    if connected or compares:  # "and bruising?": asked the way the last question asked
+        carried += _frame(previous, glossary).split()
+    return _with(body, carried) if carried else question
+
+
+def _with(body: str, words: Sequence[str]) -> str:
+    """``body`` followed by the given words it does not already hold."""
     have = set(tokens(body))
-    carried = [w for w in topic_words(previous, glossary) if not set(tokens(w)) <= have]
-    return f"{body} {' '.join(carried)}".strip() if carried else question
+    carried = [w for w in dict.fromkeys(words) if not tokens(w) or not set(tokens(w)) <= have]
+    return f"{body} {' '.join(carried)}".strip()
 
 
-__all__ = ["rewrite", "topic_words"]
+__all__ = ["procedure_words", "rewrite", "topic_words"]

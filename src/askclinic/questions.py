@@ -49,6 +49,14 @@ CATEGORIES = (
     "comparison",
     "why",
     "multi-part",
+    # conversations (a "history" of earlier questions, then the last one):
+    "elliptical",
+    "pronoun",
+    "topic-switch",
+    "after-abstain",
+    "after-urgent",
+    "comparison-follow-up",
+    "korean",
 )
 ALTERNATIVE = "|"  # "a|b" in expected_posts: either post is right (written as a nested list in the file)
 LANGUAGES = ("en", "ko")
