@@ -155,3 +155,48 @@ def test_html_in_posts_and_questions_is_shown_as_text_and_runs_nothing(page) -> 
     assert PAYLOAD in page.locator("#ac-chat [data-testid='user']").last.inner_text()
     assert answer.locator("img").count() == 0 and page.locator("#ac-chat script").count() == 0
     assert not page.evaluate("window.__pwned")
+
+
+PHONE = {"width": 390, "height": 844}
+PHONE_SCREENSHOT = ROOT / "test-output" / "phone.png"
+
+
+@pytest.fixture
+def phone(browser, server) -> Iterator[object]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    tab.goto(server[0], wait_until="load")
+    tab.locator("#ac-question textarea").wait_for(timeout=TIMEOUT)
+    yield tab
+    context.close()
+
+
+def inside_screen(box: dict | None) -> bool:
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["x"] >= 0 and (
+        box["x"] + box["width"] <= PHONE["width"]
+    )
+
+
+def test_on_a_phone_the_input_and_a_whole_answer_fit_on_the_first_screen(phone) -> None:
+    answer = ask(phone, "실리프팅 후 붓기는 얼마나 가나요?")
+    assert phone.evaluate("window.scrollY") == 0  # nothing was scrolled to get here
+    assert inside_screen(phone.locator("#ac-question textarea").bounding_box())
+    assert inside_screen(answer.bounding_box()), answer.bounding_box()
+    notice = phone.locator("#ac-notice")
+    assert notice.is_visible() and notice.bounding_box()["height"] <= 72  # one compact line
+    assert "119" in notice.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # Korean wraps
+    PHONE_SCREENSHOT.parent.mkdir(exist_ok=True)
+    phone.screenshot(path=str(PHONE_SCREENSHOT))
+    notice.locator("summary").click()  # it expands to the whole notice
+    assert "의료 조언이 아닙니다" in notice.inner_text()
+
+
+def test_on_a_phone_every_button_is_a_44px_tap_target(phone) -> None:
+    ask(phone, "How long does lip filler last?")
+    small = []
+    for button in phone.locator("button:visible").all():
+        box = button.bounding_box()
+        if box and box["width"] > 0 and (box["width"] < 44 or box["height"] < 44):
+            small.append((button.get_attribute("aria-label") or button.inner_text()[:20], box["width"], box["height"]))
+    assert not small, small

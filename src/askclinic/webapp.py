@@ -36,12 +36,13 @@ QUEUE_SIZE = 64  # waiting requests beyond this are turned away with "queue full
 STREAM_PAUSE = 0.04  # seconds between streamed pieces of an answer
 TITLE = "Ask the clinic"
 NOTICE = (
-    "Answers are quoted from the clinic's blog posts. They are general information, **not medical "
-    "advice**. If you have severe pain, fever, spreading redness, trouble breathing or vision "
+    "Answers are quoted from the clinic's blog posts. They are general information, <b>not medical "
+    "advice</b>. If you have severe pain, fever, spreading redness, trouble breathing or vision "
     "changes, contact the clinic or emergency services (119) now.<br>"
-    "답변은 병원 블로그 글을 인용한 일반 정보이며 **의료 조언이 아닙니다**. 심한 통증, 발열, 번지는 붉은기, "
+    "답변은 병원 블로그 글을 인용한 일반 정보이며 <b>의료 조언이 아닙니다</b>. 심한 통증, 발열, 번지는 붉은기, "
     "호흡 곤란, 시력 변화가 있으면 지금 바로 병원이나 119에 연락하세요."
 )
+NOTICE_LINE = "Information, not medical advice · Emergency: call 119 · 의료 조언 아님"
 EXAMPLES = [
     "How long does swelling last after a thread lift?",
     "Does HIFU lifting hurt?",
@@ -89,8 +90,27 @@ CSS = """
 .ac-sources blockquote { margin: .3em 0 .4em .4em; padding-left: .6em; border-left: 3px solid #9ca3af; }
 .ac-meta { opacity: .75; }
 .ac-disclaimer { font-size: .8em; opacity: .75; margin-top: .7em; }
-#ac-notice { background: #eef4ff; color: #1e293b; border-radius: 8px; padding: .4em .9em; }
+#ac-notice { background: #eef4ff; color: #1e293b; border-radius: 8px; padding: .2em .9em; }
+#ac-notice summary { cursor: pointer; font-weight: 600; min-height: 44px; display: flex; align-items: center; }
+#ac-notice p { margin: .2em 0 .6em; }
+#ac-chat, #ac-notice { overflow-wrap: anywhere; word-break: keep-all; }
+/* Phones: the header shrinks, the chat fills the screen above the input, every button is a
+   44 px tap target. */
+@media (max-width: 640px) {
+  .gradio-container { padding: 4px 6px !important; }
+  #ac-header h1 { font-size: 1.3rem; margin: .1em 0; }
+  #ac-header p { display: none; }
+  #ac-notice summary { font-size: .85rem; }
+  #ac-chat { height: calc(100dvh - 290px) !important; min-height: 300px; }
+  #ac-question [data-testid="block-info"], #ac-question .info, #ac-question span.hint { display: none; }
+  button { min-height: 44px; min-width: 44px; }
+}
 """
+
+
+# Outside the app's own area (which ``CSS`` is scoped to): the framework's footer links are too
+# small to tap on a phone and are not needed there.
+HEAD = "<style>@media (max-width: 640px) { footer { display: none !important; } }</style>"
 
 
 def escape(text: str) -> str:
@@ -254,9 +274,11 @@ def build_demo(pipeline: AskPipeline, feedback: FeedbackStore) -> gr.Blocks:
         conv = gr.State(Conversation())
         gr.Markdown(
             f"# {TITLE}\nQuestions about the clinic's procedures, answered from its blog posts, "
-            "with sources. 병원 시술에 대한 질문에 블로그 글을 근거로 답합니다."
+            "with sources. 병원 시술에 대한 질문에 블로그 글을 근거로 답합니다.",
+            elem_id="ac-header",
         )
-        gr.Markdown(NOTICE, elem_id="ac-notice")
+        # One line that stays on screen (even on a phone); tapping it shows the whole notice.
+        gr.HTML(f"<details><summary>{NOTICE_LINE}</summary><p>{NOTICE}</p></details>", elem_id="ac-notice")
         chatbot = gr.Chatbot(
             label="Chat",
             show_label=False,
@@ -326,6 +348,7 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None) ->
         mcp_server=False,
         theme=gr.themes.Soft(primary_hue="teal"),
         css=CSS,
+        head=HEAD,
     )
     return str(demo.local_url)
 
