@@ -68,6 +68,7 @@ def serve(host: str | None = None, port: int | None = None, store: str | None = 
     """Start the web chat on ``host:port``; an empty store is first loaded with the sample archive."""
     from .factory import make_embeddings, make_pipeline, make_store
     from .feedback import FeedbackStore
+    from .question_log import QuestionLog
     from .settings import offline_environment
 
     offline_environment()
@@ -84,7 +85,12 @@ def serve(host: str | None = None, port: int | None = None, store: str | None = 
             warming = pool.submit(pipeline.answer, WARM_UP_QUESTION)
             from . import webapp
 
-            demo = webapp.build_demo(pipeline, FeedbackStore(settings.feedback_db))
+            question_log = (
+                QuestionLog(settings.feedback_db, settings.question_log_days) if settings.question_log else None
+            )
+            demo = webapp.build_demo(
+                pipeline, FeedbackStore(settings.feedback_db), question_log, settings.staff_password
+            )
             warming.result()
     except AskclinicError as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
@@ -112,6 +118,14 @@ def export(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl (evaluation question set) or csv.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    as_eval: Annotated[
+        Path | None,
+        typer.Option(
+            "--as-eval",
+            help="Write only the thumbs-down questions, as an evaluation question set, to this file.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the feedback as evaluation questions, to review and add to a question set.
 
@@ -120,6 +134,8 @@ def export(
       askclinic feedback export > evals/from_patients.jsonl
 
       askclinic feedback export --format csv --output feedback.csv
+
+      askclinic feedback export --as-eval evals/rated_down.jsonl
     """
     import sys
 
@@ -129,8 +145,10 @@ def export(
     if db is not None and not db.exists():
         err.print(f"[bold red]error:[/] no feedback file at {db}", highlight=False)
         raise typer.Exit(2)
+    if as_eval is not None:
+        fmt, output = "jsonl", as_eval
     try:
-        rows = FeedbackStore(path).rows()
+        rows = FeedbackStore(path).rows("down" if as_eval is not None else None)
         lines = list(export_lines(rows, fmt))
     except AskclinicError as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     llm_api_key: str = "not-needed"
     llm_timeout: float = Field(30.0, gt=0)
     feedback_db: Path = Path(".askclinic/feedback.sqlite3")
+    question_log: bool = Field(False, description="log chat questions (scrubbed of personal data) for staff insights")
+    question_log_days: int = Field(90, ge=1, description="days a logged question is kept")
+    staff_password: str = Field("", description="password of the staff page; empty: no staff page")
     max_question_chars: int = Field(500, gt=0)
     query_threads: int = Field(1, ge=0, description="torch threads while answering (0: torch's default)")
 

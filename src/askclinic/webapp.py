@@ -27,6 +27,7 @@ from .types import Answer, Citation, Status
 
 if TYPE_CHECKING:
     from .pipeline import AskPipeline
+    from .question_log import QuestionLog
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ NOTICE = (
     "changes, contact the clinic or emergency services (119) now.<br>"
     "답변은 병원 블로그 글을 인용한 일반 정보이며 <b>의료 조언이 아닙니다</b>. 심한 통증, 발열, 번지는 붉은기, "
     "호흡 곤란, 시력 변화가 있으면 지금 바로 병원이나 119에 연락하세요."
+)
+LOG_NOTICE = (
+    "<br>Questions are logged without names, phone numbers or other personal details, and kept for {days} days, "
+    "so the clinic can see what its posts do not answer yet. / 질문은 이름·연락처 등 개인정보를 지우고 {days}일간 "
+    "보관되며, 병원이 게시물을 보완하는 데 쓰입니다."
 )
 NOTICE_LINE = "Information, not medical advice · Emergency: call 119 · 의료 조언 아님"
 EXAMPLES = [
@@ -171,9 +177,10 @@ class Conversation:
 class ChatApp:
     """The chat's event handlers over one pipeline and one feedback store."""
 
-    def __init__(self, pipeline: AskPipeline, feedback: FeedbackStore) -> None:
+    def __init__(self, pipeline: AskPipeline, feedback: FeedbackStore, log: QuestionLog | None = None) -> None:
         self.pipeline = pipeline
         self.feedback = feedback
+        self.log = log
 
     def answer(self, message: str, conv: Conversation) -> Iterator[str | Turn]:
         """Growing answer text, then the Turn; failures become a friendly answer, logged."""
@@ -183,9 +190,11 @@ class ChatApp:
             asked = rewrite(message, history)
             asked = asked if len(asked) <= self.pipeline.max_chars else message
         lang = "ko" if is_korean(message) else "en"
+        started = time.perf_counter()
         try:
             for piece in self.pipeline.stream(asked):
                 if isinstance(piece, Answer):
+                    self._log(message, asked, piece, lang, time.perf_counter() - started)
                     yield Turn(message, history, asked, piece)
                 else:
                     yield piece
@@ -197,6 +206,27 @@ class ChatApp:
             yield Turn(message, history, asked, self._failure(message, FAILED[lang]))
         if has_words(message):
             conv.questions = [*conv.questions, message][-MAX_HISTORY:]
+
+    def _log(self, message: str, asked: str, answer: Answer, lang: str, seconds: float) -> None:
+        """Write the question to the opt-in log (scrubbed there); a log failure never stops the chat."""
+        if self.log is None or not has_words(message):
+            return
+        concept = ""
+        if answer.status in (Status.URGENT, Status.REFUSED):
+            verdict = self.pipeline.gate.check(asked)
+            concept = verdict.concept if verdict else ""
+        try:
+            self.log.record(
+                message,
+                asked,
+                answer.status.value,
+                lang,
+                [c.post_id for c in answer.citations],
+                seconds * 1000,
+                concept,
+            )
+        except Exception:
+            log.exception("the question log could not be written")
 
     @staticmethod
     def _failure(message: str, text: str) -> Answer:
@@ -266,9 +296,15 @@ def _copy(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return [dict(m) for m in messages]
 
 
-def build_demo(pipeline: AskPipeline, feedback: FeedbackStore) -> gr.Blocks:
-    """The chat page and its ``/chat`` API, with a bounded queue."""
-    app = ChatApp(pipeline, feedback)
+def build_demo(
+    pipeline: AskPipeline,
+    feedback: FeedbackStore,
+    log: QuestionLog | None = None,
+    staff_password: str = "",
+) -> gr.Blocks:
+    """The chat page and its ``/chat`` API, with a bounded queue; with a staff password, the
+    staff page at ``/staff`` (not linked from the chat)."""
+    app = ChatApp(pipeline, feedback, log)
     labels = LABELS["en"]
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         conv = gr.State(Conversation())
@@ -278,7 +314,8 @@ def build_demo(pipeline: AskPipeline, feedback: FeedbackStore) -> gr.Blocks:
             elem_id="ac-header",
         )
         # One line that stays on screen (even on a phone); tapping it shows the whole notice.
-        gr.HTML(f"<details><summary>{NOTICE_LINE}</summary><p>{NOTICE}</p></details>", elem_id="ac-notice")
+        notice = NOTICE + (LOG_NOTICE.format(days=log.days) if log is not None else "")
+        gr.HTML(f"<details><summary>{NOTICE_LINE}</summary><p>{notice}</p></details>", elem_id="ac-notice")
         chatbot = gr.Chatbot(
             label="Chat",
             show_label=False,
@@ -330,6 +367,11 @@ def build_demo(pipeline: AskPipeline, feedback: FeedbackStore) -> gr.Blocks:
         chatbot.clear(
             lambda: (Conversation(), gr.update(visible=False)), None, [conv, reason_box], api_visibility="private"
         )
+        if staff_password:
+            from .staff import staff_page
+
+            with demo.route("Staff", "/staff", show_in_navbar=False):
+                staff_page(pipeline, feedback, log, staff_password)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
