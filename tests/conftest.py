@@ -236,13 +236,15 @@ def pipeline(built_store: str, real_embeddings):
 
 
 @contextlib.contextmanager
-def running_app(pipeline, db: Path) -> Iterator[str]:
+def running_app(pipeline, db: Path, staff_password: str = "", log_questions: bool = False) -> Iterator[str]:
     """The real chat app on a free local port, over ``pipeline``, with feedback in ``db``."""
     from askclinic.feedback import FeedbackStore
+    from askclinic.question_log import QuestionLog
     from askclinic.webapp import build_demo, launch
 
     pipeline.answer("How long does swelling last after a thread lift?")  # load the model and index
-    demo = build_demo(pipeline, FeedbackStore(db))
+    log = QuestionLog(db) if log_questions else None
+    demo = build_demo(pipeline, FeedbackStore(db), log, staff_password)
     try:
         yield launch(demo, "127.0.0.1", free_port())
     finally:

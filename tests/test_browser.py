@@ -200,3 +200,44 @@ def test_on_a_phone_every_button_is_a_44px_tap_target(phone) -> None:
         if box and box["width"] > 0 and (box["width"] < 44 or box["height"] < 44):
             small.append((button.get_attribute("aria-label") or button.inner_text()[:20], box["width"], box["height"]))
     assert not small, small
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+STAFF_SCREENSHOT = ROOT / "test-output" / "staff.png"
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory, pipeline) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("staff") / "feedback.sqlite3"
+    with running_app(pipeline, db, staff_password=STAFF_PASSWORD, log_questions=True) as url:
+        yield url
+
+
+def test_the_staff_page_shows_nothing_without_its_password(browser, staff_server) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 1000})
+    patient = context.new_page()
+    patient.goto(staff_server, wait_until="load")
+    patient.locator("#ac-question textarea").wait_for(timeout=TIMEOUT)
+    patient.locator("#ac-notice summary").click()
+    assert "logged without names" in patient.locator("#ac-notice").inner_text()
+    for question in ("do you do tattoo removal?", "can a tattoo be removed?", "how long does jaw botox last?"):
+        ask(patient, question)
+    assert "Staff" not in patient.locator("body").inner_text()  # patients are never linked to it
+    staff = context.new_page()
+    staff.goto(staff_server.rstrip("/") + "/staff", wait_until="load")
+    staff.locator("#ac-staff-password input").wait_for(timeout=TIMEOUT)
+    staff.locator("#ac-staff-password input").fill("guess")
+    staff.locator("#ac-staff-open").click()
+    staff.get_by_text("Wrong password.").wait_for(timeout=TIMEOUT)
+    assert not staff.locator("#ac-staff-report").is_visible()
+    assert "tattoo" not in staff.locator("body").inner_text()
+    staff.locator("#ac-staff-password input").fill(STAFF_PASSWORD)
+    staff.locator("#ac-staff-open").click()
+    report = staff.locator("#ac-staff-report")
+    report.get_by_text("Unanswered questions").wait_for(timeout=TIMEOUT)
+    text = report.inner_text()
+    assert "tattoo" in text and "001_botox-jaw.txt" in text
+    assert report.locator("img").count() >= 1
+    STAFF_SCREENSHOT.parent.mkdir(exist_ok=True)
+    staff.screenshot(path=str(STAFF_SCREENSHOT), full_page=True)
+    context.close()

@@ -367,11 +367,11 @@ def build_demo(
         chatbot.clear(
             lambda: (Conversation(), gr.update(visible=False)), None, [conv, reason_box], api_visibility="private"
         )
-        if staff_password:
-            from .staff import staff_page
+    if staff_password:
+        from .staff import staff_page
 
-            with demo.route("Staff", "/staff", show_in_navbar=False):
-                staff_page(pipeline, feedback, log, staff_password)
+        with demo.route("Staff", "/staff", show_in_navbar=False):
+            staff_page(pipeline, feedback, log, staff_password)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
