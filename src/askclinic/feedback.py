@@ -42,6 +42,17 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+def connect(path: Path, schema: str, what: str) -> sqlite3.Connection:
+    """The SQLite file at ``path`` (its folder created) with ``schema`` applied; errors name it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=10)
+        conn.execute(schema)
+    except (OSError, sqlite3.Error) as e:
+        raise ConfigError(f"cannot open {what} {path} ({e}); set ASKCLINIC_FEEDBACK_DB to a writable path") from e
+    return conn
+
+
 @dataclass(frozen=True)
 class Turn:
     """One answered question of a conversation: what feedback on it refers to."""
@@ -88,15 +99,7 @@ class FeedbackStore:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10)
-            conn.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"cannot open the feedback file {self.path} ({e}); set ASKCLINIC_FEEDBACK_DB to a writable path"
-            ) from e
-        return conn
+        return connect(self.path, _SCHEMA, "the feedback file")
 
     def rate(self, turn: Turn, rating: str, row_id: int | None = None) -> int:
         """Record (or change) a rating of ``turn``; returns the row id."""

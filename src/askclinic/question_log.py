@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import ConfigError
+from .feedback import connect
 from .scrub import scrub
 
 _SCHEMA = """
@@ -57,15 +58,7 @@ class QuestionLog:
         self.days = days
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10)
-            conn.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"cannot open the question log {self.path} ({e}); set ASKCLINIC_FEEDBACK_DB to a writable path"
-            ) from e
-        return conn
+        return connect(self.path, _SCHEMA, "the question log")
 
     def record(
         self,
