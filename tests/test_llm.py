@@ -68,3 +68,78 @@ def test_backends_need_a_model_name_and_url() -> None:
 def test_an_openai_compatible_backend_is_built_without_connecting() -> None:
     model = make_chat_model(Settings(llm="openai", llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1"))
     assert model.model_name == "qwen"
+
+
+def llm_settings(url: str, timeout: float = 30.0) -> Settings:
+    return Settings(llm="openai", llm_model="any", llm_base_url=url, llm_timeout=timeout)
+
+
+def test_a_server_that_refuses_connections_falls_back(pipeline) -> None:
+    import socket
+
+    from askclinic.llm import make_llm_composer
+
+    with socket.socket() as s:  # a port nobody listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        composer = make_llm_composer(llm_settings(f"http://127.0.0.1:{port}/v1"))
+        with_llm = AskPipeline(pipeline.search, llm=composer)
+        answer = with_llm.answer("How common is thread exposure?")
+    assert answer.status is Status.ANSWERED
+    assert answer.answer == pipeline.answer("How common is thread exposure?").answer
+
+
+def test_a_server_that_never_answers_times_out_and_falls_back(pipeline) -> None:
+    import socket
+    import threading
+    import time
+
+    from askclinic.llm import make_llm_composer
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+
+    def accept_and_stay_silent() -> None:
+        try:
+            while True:
+                conn, _ = server.accept()
+                held.append(conn)  # read nothing, answer nothing
+        except OSError:
+            return
+
+    threading.Thread(target=accept_and_stay_silent, daemon=True).start()
+    try:
+        composer = make_llm_composer(llm_settings(f"http://127.0.0.1:{server.getsockname()[1]}/v1", timeout=1.0))
+        started = time.perf_counter()
+        answer = AskPipeline(pipeline.search, llm=composer).answer("How common is thread exposure?")
+        assert time.perf_counter() - started < 10
+        assert answer.answer == pipeline.answer("How common is thread exposure?").answer
+        assert held, "the client never connected"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_markers_are_renumbered_in_order_of_the_excerpts_used(pipeline) -> None:
+    question = "How common is thread exposure?"
+    from askclinic.llm import MAX_SNIPPETS
+
+    query = pipeline.search.prepare(question)
+    hits = tuple(pipeline.search.search(query, pipeline.k))
+    snippets = pipeline.composer.rank(query.text, list(hits))[:MAX_SNIPPETS]
+    third = next(
+        i
+        for i, c in enumerate(snippets)
+        if i >= 2 and "5%" not in c.sentence and not any(ch.isdigit() for ch in c.sentence)
+    )
+    first = next(i for i, c in enumerate(snippets) if "5%" in c.sentence)
+    reply = f"Thread exposure was reported in 5% of cases [{first + 1}]. The post also notes this [{third + 1}]."
+    with_llm, _ = llm_pipeline(pipeline, reply)
+    answer = with_llm.answer(question)
+    assert answer.answer == "Thread exposure was reported in 5% of cases [1]. The post also notes this [2]."
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert answer.citations[0].quote == snippets[first].sentence
+    assert answer.citations[1].quote == snippets[third].sentence
