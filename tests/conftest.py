@@ -246,6 +246,6 @@ def running_app(pipeline, db: Path, staff_password: str = "", log_questions: boo
     log = QuestionLog(db) if log_questions else None
     demo = build_demo(pipeline, FeedbackStore(db), log, staff_password)
     try:
-        yield launch(demo, "127.0.0.1", free_port())
+        yield launch(demo, "127.0.0.1", free_port(), pipeline)
     finally:
         demo.close()

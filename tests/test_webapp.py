@@ -93,13 +93,13 @@ def test_korean_questions_get_korean_headings() -> None:
 
 
 # -- the chat's handlers ------------------------------------------------------------------
-def test_the_chat_streams_then_shows_the_rendered_answer(tmp_path: Path) -> None:
+def test_the_chat_shows_a_placeholder_then_the_whole_rendered_answer(tmp_path: Path) -> None:
     app = ChatApp(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))
     conv = Conversation()
     steps = list(app.respond(f"How common? {PAYLOAD}", conv))
     first, last = steps[0][0], steps[-1][0]
     assert first[0] == {"role": "user", "content": escape(f"How common? {PAYLOAD}")}
-    assert any(step[0][1]["content"].endswith("▌") for step in steps)
+    assert first[1]["content"] == "…" and len(steps) == 2  # no partial pieces, no pauses
     assert last[1]["content"] == render(answer())
     assert conv.questions == [f"How common? {PAYLOAD}"] and 1 in conv.turns
 
@@ -280,3 +280,42 @@ def test_a_message_without_letters_is_asked_to_type_a_question_even_as_a_follow_
     text, _ = app.chat(noise, conv)
     assert EMPTY_MESSAGE["en"] in text and "5%" not in text
     assert conv.questions == ["how common is thread exposure after a thread lift?"]
+
+
+def test_health_and_readiness_endpoints(server) -> None:
+    import json
+    import urllib.request
+
+    url = server[0].rstrip("/")
+    with urllib.request.urlopen(f"{url}/healthz", timeout=10) as r:
+        assert r.status == 200 and json.load(r) == {"status": "ok"}
+    with urllib.request.urlopen(f"{url}/readyz", timeout=10) as r:
+        info = json.load(r)
+    assert r.status == 200 and info["ready"] is True and info["model_loaded"] is True
+    assert info["store_chunks"] > 0 and info["lexical_index_chunks"] == info["store_chunks"]
+
+
+def test_readiness_says_what_is_missing(tmp_path: Path, real_embeddings) -> None:
+    from askclinic.health import readiness
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+
+    empty = AskPipeline(HybridSearch(open_store(str(tmp_path / "store"), real_embeddings.model_id), real_embeddings))
+    ready, info = readiness(empty)
+    assert not ready and "no posts" in info["reason"] and "lexical index" in info["reason"]
+
+
+def test_requests_during_an_index_rebuild_use_the_old_index(pipeline) -> None:
+    search = pipeline.search
+    search.refresh()
+    before = search.index
+    search._count = -1  # pretend the store changed
+    assert search._lock.acquire()  # another request is rebuilding
+    try:
+        search.refresh()  # returns at once with the current index instead of waiting
+        assert search.index is before
+    finally:
+        search._lock.release()
+    search.refresh()
+    assert search.indexed_chunks == search.store.count()

@@ -96,7 +96,7 @@ def serve(host: str | None = None, port: int | None = None, store: str | None = 
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     try:
-        url = webapp.launch(demo, host, port)
+        url = webapp.launch(demo, host, port, pipeline)
     except OSError as e:
         where = f"{host or 'the default address'}:{port or 'the default port'}"
         err.print(f"[bold red]error:[/] cannot listen on {where}: {e}", highlight=False, soft_wrap=True)

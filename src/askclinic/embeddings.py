@@ -79,6 +79,11 @@ class SentenceEmbeddings(Embeddings):
             log.info("loading embedding model from %s (%s)", self.path, self.dtype)
             return SentenceTransformer(str(self.path), device="cpu", local_files_only=True, model_kwargs=kwargs)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it loads on first use)."""
+        return "_model" in self.__dict__
+
     def load(self) -> SentenceEmbeddings:
         """Load the model now rather than on first use."""
         _ = self._model

@@ -51,6 +51,8 @@ class HybridSearch:
         self._chunks: list[Chunk] | None = None
         self._index: LexicalIndex | None = None
         self._by_id: dict[str, int] = {}
+        self._sections: dict[tuple[str, int], list[Chunk]] = {}
+        self._about: dict[str, Chunk] = {}
         self._count = -1
 
     def prepare(self, question: str) -> Query:
@@ -62,16 +64,37 @@ class HybridSearch:
         return Query(question, self.glossary.expand(self.index.correct(question)), False)
 
     def refresh(self) -> None:
-        """(Re)build the lexical index when the store's contents changed."""
+        """(Re)build the lexical index when the store's contents changed.
+
+        One rebuild at a time: while it runs, other requests keep using the index they have
+        instead of waiting for (and repeating) the rebuild.
+        """
         count = self.store.count()
         if count == self._count and self._index is not None:
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=self._index is None):
+            return  # another request is rebuilding; the current index serves meanwhile
+        try:
+            count = self.store.count()
+            if count == self._count and self._index is not None:
+                return  # rebuilt by the request that held the lock
             chunks = self.store.chunks()
+            sections: dict[tuple[str, int], list[Chunk]] = {}
+            for c in sorted(chunks, key=lambda c: (c.post_id, c.chunk_index)):
+                sections.setdefault((c.post_id, c.section_index), []).append(c)
             self._index = LexicalIndex([c.text for c in chunks])
             self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+            self._sections = sections
+            self._about = {c.post_id: c for c in chunks if c.section == ABOUT}
             self._chunks = chunks
             self._count = count
+        finally:
+            self._lock.release()
+
+    @property
+    def indexed_chunks(self) -> int | None:
+        """Chunks in the lexical index now serving (its version), or None before the first build."""
+        return self._count if self._index is not None else None
 
     @property
     def index(self) -> LexicalIndex:
@@ -82,17 +105,12 @@ class HybridSearch:
     def section_of(self, chunk: Chunk) -> list[Chunk]:
         """Every chunk of the same post section, in order (to find a figure's context)."""
         self.refresh()
-        assert self._chunks is not None
-        return sorted(
-            (c for c in self._chunks if c.post_id == chunk.post_id and c.section_index == chunk.section_index),
-            key=lambda c: c.chunk_index,
-        )
+        return list(self._sections.get((chunk.post_id, chunk.section_index), ()))
 
     def about_of(self, post_id: str) -> Chunk | None:
         """The post's "About this post" record chunk, if it has one."""
         self.refresh()
-        assert self._chunks is not None
-        return next((c for c in self._chunks if c.post_id == post_id and c.section == ABOUT), None)
+        return self._about.get(post_id)
 
     def search(self, question: str | Query, k: int = 5) -> list[Hit]:
         return self.search_with_vector(question, k)[0]

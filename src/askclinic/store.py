@@ -247,6 +247,13 @@ class Store:
         return dropped
 
     def count(self) -> int:
+        """Chunks in this model's collection (0 when there is none). Once the collection is open
+        this is one call, not a listing of every collection."""
+        if self._collection is not None:
+            try:
+                return int(self._collection.count())
+            except Exception:  # dropped or replaced by an ingestion meanwhile: look it up again
+                self._collection = None
         return self.collection().count() if self.exists() else 0
 
     # -- reading -----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The patient web chat (the Gradio edge): streamed answers with sources, disclaimer, feedback.
+"""The patient web chat (the Gradio edge): answers with sources, disclaimer, feedback.
 
 ``build_demo`` makes the app, also served as the API endpoint ``/chat``; ``launch`` serves it,
 never shared. Archive text and questions are HTML-escaped before they reach the page, and the
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 MAX_HISTORY = 10  # earlier questions kept per conversation, for follow-ups
 CONCURRENCY = 4  # answers computed at once; more wait in the queue
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with "queue full"
-STREAM_PAUSE = 0.04  # seconds between streamed pieces of an answer
 TITLE = "Ask the clinic"
 NOTICE = (
     "Answers are quoted from the clinic's blog posts. They are general information, <b>not medical "
@@ -100,6 +99,8 @@ CSS = """
 #ac-notice summary { cursor: pointer; font-weight: 600; min-height: 44px; display: flex; align-items: center; }
 #ac-notice p { margin: .2em 0 .6em; }
 #ac-chat, #ac-notice { overflow-wrap: anywhere; word-break: keep-all; }
+#ac-chat [data-testid="bot"] { animation: ac-reveal .35s ease-out; }
+@keyframes ac-reveal { from { opacity: 0; transform: translateY(4px); } to { opacity: 1; transform: none; } }
 /* Phones: the header shrinks, the chat fills the screen above the input, every button is a
    44 px tap target. */
 @media (max-width: 640px) {
@@ -238,7 +239,7 @@ class ChatApp:
         return render(turn.answer, korean=is_korean(turn.question), asked=asked)
 
     def respond(self, message: str, conv: Conversation) -> Iterator[tuple[Any, ...]]:
-        """The chat event: the question, then the streamed answer."""
+        """The chat event: the question with a "…" placeholder, then the whole answer."""
         hide = gr.update(visible=False)
         if not (message or "").strip():
             yield conv.messages, "", conv, gr.update()
@@ -251,13 +252,12 @@ class ChatApp:
         index = len(conv.messages) - 1
         yield _copy(conv.messages), "", conv, hide  # clear the box once: the patient may type on
         for item in self.answer(message, conv):
+            # The answer is complete and verified before anything is shown: it is sent at once (no
+            # server-side pauses holding a worker); the page fades it in (``.ac-reveal`` in CSS).
             if isinstance(item, Turn):
                 conv.turns[index] = item
                 conv.messages[index]["content"] = self.show(item)
-            else:
-                conv.messages[index]["content"] = escape(item) + " ▌"
-                time.sleep(STREAM_PAUSE)  # else the pieces of a fast answer reach the page as one update
-            yield _copy(conv.messages), gr.update(), conv, hide
+                yield _copy(conv.messages), gr.update(), conv, hide
 
     def chat(self, message: str, conv: Conversation) -> tuple[str, Conversation]:
         """The ``/chat`` API: the rendered answer, with follow-ups within the client's session."""
@@ -376,8 +376,11 @@ def build_demo(
     return demo
 
 
-def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None) -> str:
-    """Serve on ``host:port`` (Gradio's GRADIO_SERVER_NAME/PORT when None) and return the URL; never shared."""
+def launch(
+    demo: gr.Blocks, host: str | None = None, port: int | None = None, pipeline: AskPipeline | None = None
+) -> str:
+    """Serve on ``host:port`` (Gradio's GRADIO_SERVER_NAME/PORT when None) and return the URL; never
+    shared. With the pipeline, ``/healthz`` and ``/readyz`` are served too."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     demo.launch(
         server_name=host,
@@ -392,6 +395,10 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None) ->
         css=CSS,
         head=HEAD,
     )
+    if pipeline is not None:
+        from .health import add_health_routes
+
+        add_health_routes(demo.app, pipeline)
     return str(demo.local_url)
 
 
