@@ -235,3 +235,17 @@ def test_a_comparison_of_two_procedures_cites_both(pipeline) -> None:
     assert answer.status is Status.ANSWERED
     cited = {c.post_id for c in answer.citations}
     assert {"003_thread-lift-aftercare.txt", "005_hifu-lifting.txt"} <= cited, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "post", "phrase"),
+    [
+        ("why can't I have jaw botox every month?", "001_botox-jaw.txt", "because"),
+        ("what is the reason fractional laser sessions are weeks apart?", "006_acne-scar-fractional.txt", "collagen"),
+    ],
+)
+def test_a_why_question_is_answered_with_the_explaining_sentence(pipeline, question, post, phrase) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert answer.citations[0].post_id == post
+    assert phrase in first_paragraph(answer.answer), answer.answer

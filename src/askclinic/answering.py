@@ -74,6 +74,15 @@ def _figure(line: str) -> float | None:
     return float(match.group(1).replace(",", "")) if match else None
 
 
+_WHY_Q = re.compile(
+    r"\bwhy\b|\bhow come\b|\bwhat (decides|determines|causes|affects|makes|influences|changes)\b|\breasons?\b|왜|이유"
+)
+_BECAUSE = re.compile(
+    r"\b(because|since|due to|as a result|this means|that is why|which is why|so that|depends? on|determin\w*|"
+    r"the reason|caused by|in other words|varies|vary|depending on|therefore)\b",
+    re.I,
+)
+WHY_BONUS = 0.4  # a "why" question prefers sentences that explain (because, due to, depends on)
 _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|survey|review|patients|people)\b", re.I)
 
 # Answer or abstain. A sentence answers when it is close in meaning to the question (the
@@ -203,6 +212,7 @@ class ExtractiveComposer:
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
         wants_price = bool(_PRICE_Q.search(lowered))
+        wants_reason = bool(_WHY_Q.search(lowered))
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
@@ -224,6 +234,9 @@ class ExtractiveComposer:
             if not coverage and meaning < MIN_SEMANTIC:
                 continue  # a sentence must itself say something about the question's topic
             score = coverage + FRAME_WEIGHT * framed + 0.15 * hit.score / top + SEMANTIC_WEIGHT * meaning
+            if wants_reason:  # "why ...?": an explanation answers it, a bare figure does not
+                score += WHY_BONUS if _BECAUSE.search(sentence) else 0.0
+                score -= WHY_BONUS if STAT_LINE.match(sentence) else 0.0
             if wants_stat and "%" in sentence:
                 score += 0.3
             if wants_time and _TIME_UNIT.search(sentence):
