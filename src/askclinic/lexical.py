@@ -21,7 +21,10 @@ STOPWORDS = frozenset(
     we were what when where which while who whom why will with would you your yours yourself
     ignore instructions previous say tell please really kind whats s t re ll ve d m don doesn isn
     aren won can't quot quoting actually able want know think need make leave get getting go going
-    come take thing things something anything ok okay still ever much lot""".split()
+    come take thing things something anything ok okay still ever much lot"""
+    # chat filler patients type ("how far apart tho", "u", "rn"): it says nothing about the topic
+    """ tho though u ur r n pls plz lol lmao omg haha hehe hmm gonna wanna gotta kinda sorta rn idk
+    ngl tbh btw bc cuz coz ya yeah yep yup thx ty smth sth pls""".split()
 )
 
 
