@@ -205,3 +205,32 @@ def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(
 ) -> None:
     verdict = gate.check(message)
     assert verdict is not None and verdict.status is Status.REFUSED, verdict
+
+
+class FixedEncoder:
+    """Vectors whose dot products put any message 0.90 from the red-flag example and 0.86 from the
+    ordinary one (the backstop compares by dot product)."""
+
+    def query(self, texts: list[str]) -> list[list[float]]:
+        table = {"red flag example": [1.0, 0.0], "ordinary example": [0.0, 1.0]}
+        return [table.get(text, [0.90, 0.86]) for text in texts]
+
+
+def test_the_backstop_needs_more_to_overrule_a_refusal() -> None:
+    import re
+
+    from askclinic.safety import Example, Rule, SafetyGate
+    from askclinic.safety_backstop import SimilarExamples
+
+    examples = (
+        Example("red flag example", Status.URGENT, "fever", "infection"),
+        Example("ordinary example", None),
+    )
+    backstop = SimilarExamples(examples, similarity=0.88, margin=0.02, encoder=FixedEncoder())
+    message = "should i stop my aspirin before filler"
+    assert backstop.check(message) is not None  # close enough on its own
+    assert backstop.check(message, strict=True) is None  # not close enough to overrule the table
+    refuse = Rule("medicine", Status.REFUSED, (re.compile(r"aspirin"),))
+    verdict = SafetyGate((refuse,), backstop).check(message)
+    assert verdict is not None and verdict.status is Status.REFUSED
+    assert SafetyGate((), backstop).check(message).status is Status.URGENT

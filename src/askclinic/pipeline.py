@@ -96,7 +96,7 @@ class AskPipeline:
         verdict = self.gate.check_patterns(clean)
         if verdict is not None:
             if verdict.status is Status.REFUSED:  # the backstop may still find a red flag in it
-                verdict = self.gate.similar(clean) or verdict
+                verdict = self.gate.similar(clean, over_refusal=True) or verdict
             return self._gated(clean, verdict, lang)
         # The backstop (a small encoder) runs beside retrieval: its verdict still comes first.
         similar = _BACKSTOP.submit(self.gate.similar, clean)

@@ -85,7 +85,7 @@ class Verdict:
 
 
 class Backstop(Protocol):
-    def check(self, text: str) -> Verdict | None: ...
+    def check(self, text: str, strict: bool = False) -> Verdict | None: ...
 
 
 def normalize(question: str) -> str:
@@ -117,7 +117,7 @@ class SafetyGate:
         verdict = self.check_patterns(text)
         if verdict is not None and verdict.status is Status.URGENT:
             return verdict
-        return self.similar(text) or verdict
+        return self.similar(text, over_refusal=verdict is not None) or verdict
 
     def check_patterns(self, question: str) -> Verdict | None:
         """The table's verdict alone (patterns, also after typo fixes), without the backstop."""
@@ -129,9 +129,12 @@ class SafetyGate:
                 verdict = _worse(verdict, self.match(fixed))
         return verdict
 
-    def similar(self, question: str) -> Verdict | None:
-        """The backstop's verdict alone: urgent when the message is close to a red-flag example."""
-        return self.backstop.check(normalize(question)) if self.backstop is not None else None
+    def similar(self, question: str, over_refusal: bool = False) -> Verdict | None:
+        """The backstop's verdict alone: urgent when the message is close to a red-flag example
+        (closer still when it would overrule the table's refusal)."""
+        if self.backstop is None:
+            return None
+        return self.backstop.check(normalize(question), strict=over_refusal)
 
 
 def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
