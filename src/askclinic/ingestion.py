@@ -163,10 +163,13 @@ def ingest(
     Writing holds the store folder's writer lock: a second ingestion at the same time fails
     with ``StoreBusyError`` (or waits, with ``wait=True``). A dry run takes no lock.
     """
-    if dry_run or not store.location:
+    with contextlib.nullcontext() if dry_run else _writing(store, wait):
         return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
-    with writer_lock(store.location, wait=wait):
-        return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+
+
+def _writing(store: Store, wait: bool = False) -> contextlib.AbstractContextManager[None]:
+    """The store folder's writer lock (none for a store without a folder, such as a test's)."""
+    return writer_lock(store.location, wait=wait) if store.location else contextlib.nullcontext()
 
 
 def _ingest(
@@ -250,9 +253,15 @@ def _classify(
         raise PostError(source, f"post id {post_id!r} is already used by {state.source}")
     if state and state.complete and state.file_hash == digest and state.source == source:
         return post_id
+    return _pending(data, path, root, state.chunk_ids if state else (), count_tokens)
+
+
+def _pending(
+    data: bytes, path: Path, root: Path, stale_ids: Sequence[str], count_tokens: Callable[[str], int]
+) -> _Pending:
+    """A post parsed from its bytes, without sentences that instruct a bot, and chunked."""
     post, removed = without_instructions(parse_bytes(data, path, root))
-    chunks = chunk_post(post, count_tokens)
-    return _Pending(post, chunks, digest, state.chunk_ids if state else (), tuple(removed))
+    return _Pending(post, chunk_post(post, count_tokens), file_hash(data), tuple(stale_ids), tuple(removed))
 
 
 def _write(
@@ -318,13 +327,10 @@ def reembed(
     failed: list[tuple[str, str]] = []
     for path, root, old_ids in posts:
         try:
-            data = read_bytes(path, max_bytes)
-            post, removed = without_instructions(parse_bytes(data, path, root))
+            pending.append(_pending(read_bytes(path, max_bytes), path, root, old_ids, count_tokens))
         except PostError as e:
             failed.append((e.source, e.reason))
-            continue
-        pending.append(_Pending(post, chunk_post(post, count_tokens), file_hash(data), tuple(old_ids), tuple(removed)))
-    with writer_lock(store.location) if store.location else contextlib.nullcontext():
+    with _writing(store):
         for p in pending:
             store.delete_ids(p.stale_ids)
         _write(pending, store, embeddings, IngestReport(), None, EMBED_BATCH)

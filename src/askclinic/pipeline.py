@@ -106,7 +106,7 @@ class AskPipeline:
 
     def _gated(self, clean: str, verdict: Verdict, lang: str) -> Answer:
         log.info("question gated as %s (%s)", verdict.status, verdict.label)
-        return self._reply(clean, verdict.status, verdict.message(lang))
+        return Answer(clean, verdict.status, verdict.message(lang), (), DISCLAIMER, concept=verdict.concept)
 
     def _answer(self, clean: str, lang: str) -> Answer:
         query = self.search.prepare(strip_instructions(clean))

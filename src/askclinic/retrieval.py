@@ -50,7 +50,6 @@ class HybridSearch:
         self._lock = threading.Lock()
         self._chunks: list[Chunk] | None = None
         self._index: LexicalIndex | None = None
-        self._by_id: dict[str, int] = {}
         self._sections: dict[tuple[str, int], list[Chunk]] = {}
         self._about: dict[str, Chunk] = {}
         self._count = -1
@@ -83,7 +82,6 @@ class HybridSearch:
             for c in sorted(chunks, key=lambda c: (c.post_id, c.chunk_index)):
                 sections.setdefault((c.post_id, c.section_index), []).append(c)
             self._index = LexicalIndex([c.text for c in chunks])
-            self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
             self._sections = sections
             self._about = {c.post_id: c for c in chunks if c.section == ABOUT}
             self._chunks = chunks

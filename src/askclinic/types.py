@@ -110,6 +110,7 @@ class Answer:
     citations: tuple[Citation, ...]
     disclaimer: str
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    concept: str = field(default="", compare=False)  # safety concept of an urgent or refused reply
 
     def to_dict(self) -> dict[str, object]:
         """The stable JSON shape of DESIGN section 4."""

@@ -212,10 +212,6 @@ class ChatApp:
         """Write the question to the opt-in log (scrubbed there); a log failure never stops the chat."""
         if self.log is None or not has_words(message):
             return
-        concept = ""
-        if answer.status in (Status.URGENT, Status.REFUSED):
-            verdict = self.pipeline.gate.check(asked)
-            concept = verdict.concept if verdict else ""
         try:
             self.log.record(
                 message,
@@ -224,7 +220,7 @@ class ChatApp:
                 lang,
                 [c.post_id for c in answer.citations],
                 seconds * 1000,
-                concept,
+                answer.concept,
             )
         except Exception:
             log.exception("the question log could not be written")
