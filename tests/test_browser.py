@@ -173,8 +173,12 @@ def phone(browser, server) -> Iterator[object]:
 
 
 def inside_screen(box: dict | None) -> bool:
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["x"] >= 0 and (
-        box["x"] + box["width"] <= PHONE["width"]
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= PHONE["height"]
+        and box["x"] >= 0
+        and (box["x"] + box["width"] <= PHONE["width"])
     )
 
 

@@ -103,7 +103,8 @@ def test_the_urgent_reply_says_what_to_do_and_why_in_the_question_language(gate:
 def test_the_backstop_catches_new_wordings_the_patterns_miss(message: str) -> None:
     assert load_safety().check(message) is None, "a pattern matches: choose a wording the tables do not list"
     verdict = default_safety().check(message)
-    assert verdict is not None and verdict.status is Status.URGENT and verdict.source == "similar example"
+    assert verdict is not None and verdict.status is Status.URGENT
+    assert verdict.source in ("similar example", "classifier")
 
 
 @pytest.mark.slow
@@ -200,9 +201,7 @@ def test_an_all_of_naming_an_unknown_list_is_named(tmp_path: Path) -> None:
         "아토피 있는데 저도 프락셀 받을 수 있나요",
     ],
 )
-def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(
-    gate: SafetyGate, message: str
-) -> None:
+def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(gate: SafetyGate, message: str) -> None:
     verdict = gate.check(message)
     assert verdict is not None and verdict.status is Status.REFUSED, verdict
 

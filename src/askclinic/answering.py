@@ -335,6 +335,7 @@ class ExtractiveComposer:
             same_list = [c for c in ranked if c.chunk.post_id == seed.chunk.post_id and STAT_LINE.match(c.sentence)]
             same_list = [c for c in same_list if c.chunk.section_index == seed.chunk.section_index]
             options.append(self._greedy(same_list, topic, total, best.score))
+
         def one_list(chosen: list[Candidate]) -> bool:
             return len({(c.chunk.post_id, c.chunk.section_index) for c in chosen}) == 1
 

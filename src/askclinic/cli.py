@@ -239,12 +239,13 @@ def ask(
 
 from .cli_eval import eval_command  # noqa: E402  (registered after the core commands)
 from .cli_insights import insights_command  # noqa: E402
-from .cli_safety import eval_safety_command  # noqa: E402
+from .cli_safety import eval_safety_command, train_safety_command  # noqa: E402
 from .cli_serve import feedback_app  # noqa: E402
 from .cli_serve import serve as run_serve  # noqa: E402
 
 app.command("eval")(eval_command)
 app.command("eval-safety")(eval_safety_command)
+app.command("train-safety")(train_safety_command)
 app.command("insights")(insights_command)
 app.add_typer(feedback_app, name="feedback")
 

@@ -85,3 +85,33 @@ def eval_safety_command(
         err.print(f"[bold red]gate failed:[/] {line}", highlight=False)
     if failures:
         raise typer.Exit(1)
+
+
+def train_safety_command(
+    sets: Annotated[list[Path], typer.Argument(help="Labelled safety sets to learn from (JSONL).", show_default=False)],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the weights (default: the packaged file).")
+    ] = None,
+) -> None:
+    """Retrain the safety classifier on the table's examples plus labelled message sets.
+
+    Run it after changing the examples in the safety table or a training set; the tests check
+    that the packaged weights match what they were trained on. Never train on a test set.
+
+    [bold]Example[/]
+
+      askclinic train-safety evals/safety_dev.jsonl evals/safety_dev2.jsonl
+    """
+    from .safety_backstop import encode
+    from .safety_classifier import DEFAULT_PATH, train
+    from .safety_eval import training_rows
+
+    try:
+        rows = training_rows(sets)
+        classifier = train(rows, encode, tuple(p.name for p in sets))
+        target = output or DEFAULT_PATH
+        classifier.save(target)
+    except (AskclinicError, OSError) as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+        raise typer.Exit(2) from None
+    out.print(f"trained on {len(rows)} messages ({classifier.trained_on}); wrote {target}", highlight=False)

@@ -88,9 +88,7 @@ def group(questions: Sequence[str], embed: Embed | None) -> list[QuestionGroup]:
         else:
             heads.append(i)
             members.append([i])
-    found = [
-        QuestionGroup(len(m), tuple(dict.fromkeys(questions[i] for i in m))[:EXAMPLES_PER_GROUP]) for m in members
-    ]
+    found = [QuestionGroup(len(m), tuple(dict.fromkeys(questions[i] for i in m))[:EXAMPLES_PER_GROUP]) for m in members]
     return sorted(found, key=lambda g: -g.size)
 
 

