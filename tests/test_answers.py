@@ -234,3 +234,14 @@ def test_a_comparison_of_two_procedures_cites_both(pipeline) -> None:
     assert answer.status is Status.ANSWERED
     cited = {c.post_id for c in answer.citations}
     assert {"003_thread-lift-aftercare.txt", "005_hifu-lifting.txt"} <= cited, answer.answer
+
+
+def test_a_follow_up_prefers_the_post_the_conversation_is_about(pipeline) -> None:
+    """Two posts answer "how long does bruising last?"; the conversation's post is quoted first."""
+    plain = pipeline.answer("how long does bruising last?")
+    assert plain.status is Status.ANSWERED
+    posts = ("002_filler-longevity.txt", "003_thread-lift-aftercare.txt")
+    other = next(p for p in posts if p != plain.citations[0].post_id)
+    preferred = pipeline.answer("how long does bruising last?", (other,))
+    assert preferred.citations[0].post_id == other, preferred.answer
+    assert "days" in first_sentence(preferred.answer)

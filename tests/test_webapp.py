@@ -40,9 +40,11 @@ class FakePipeline:
         self.result = answer
         self.error = error
         self.asked: list[str] = []
+        self.preferred: list[tuple[str, ...]] = []
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, prefer: tuple[str, ...] = ()) -> Iterator[str | Answer]:
         self.asked.append(question)
+        self.preferred.append(tuple(prefer))
         if self.error:
             raise self.error
         assert self.result is not None
@@ -112,6 +114,10 @@ def test_a_follow_up_is_searched_with_the_earlier_topic(tmp_path: Path) -> None:
     text, _ = app.chat("and how long does it last?", conv)
     assert pipeline.asked[-1] == "how long does it last? bruise thread lift"
     assert "Follow-up, searched as" in text
+    # the follow-up prefers the post the last answer quoted first; a new topic does not
+    assert pipeline.preferred == [(), ("900.md",)]
+    app.chat("how many laser toning sessions does melasma need?", conv)
+    assert pipeline.preferred[-1] == ()
 
 
 def test_a_too_long_question_is_not_rewritten(tmp_path: Path) -> None:

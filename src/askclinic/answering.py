@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -42,6 +42,28 @@ _TIME_Q = re.compile(
     r"when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime"
 )
 _COUNT_Q = re.compile(r"how many|how much|how often")
+# What kind of time a question asks for, and how a sentence that gives it reads. The asking words
+# ("take", "last", "apart") are not topic words, so without this "how long does a session take?"
+# would rank "sessions are spaced 2 weeks apart" as high as "a session takes about 20 minutes".
+ANSWER_KINDS = (
+    (  # how long an appointment takes
+        re.compile(r"\btakes?\b|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"),
+        re.compile(r"\btakes?\b|\bminutes?\b"),
+    ),
+    (  # how far apart sessions are
+        re.compile(r"\bapart\b|\bbetween\b|\bgap\b|\binterval|\bhow often\b|\btop.?ups?\b|\bagain\b|\brepeat"),
+        re.compile(r"\bapart\b|\bevery\b|\bintervals?\b|\bspaced\b|\bonce\b|\bwait\b|\bat least\b"),
+    ),
+    (  # how soon a change shows
+        re.compile(
+            r"\b(till|until|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
+            r"|\bwhen (will|do|does|can) (i|you|it|they|the)\b"
+        ),
+        re.compile(r"\bafter\b|\bwithin\b|\bat (about|around)\b|\bappears?\b|\bstarts? to\b|\bshows?\b"),
+    ),
+)
+KIND_BONUS = 0.3
+PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
 _COUNTED = re.compile(r"how many ((?:[a-z]+\s*){1,4})")
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
 _HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
@@ -101,6 +123,28 @@ MIN_GAIN = 0.1  # ... and holds this share of the question's topic weight not ye
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
 # section and text name none of them ("infection after a tattoo" must not get a thread-lift rate).
+# How much each thing known about a sentence counts towards its ranking score (see ``rank``).
+RANK_WEIGHTS: dict[str, float] = {
+    "coverage": 1.0,  # share of the question's topic words (weighted) in the sentence
+    "framed": FRAME_WEIGHT,  # ... in its post's title or section heading instead
+    "retrieval": 0.15,  # the chunk's retrieval score, relative to the best hit
+    "meaning": SEMANTIC_WEIGHT,  # cosine of the question to "title. sentence"
+    "explains": WHY_BONUS,  # a why question, and the sentence explains (because, due to)
+    "bare_figure_for_why": -WHY_BONUS,  # a why question, and the sentence is a bare figure
+    "rate_for_rate": 0.3,  # "how common" and a percentage
+    "time_for_time": 0.3,  # "how long / when" and a time
+    "number_for_count": 0.2,  # "how many / how much" and a number
+    "conversation_post": PREFER_BONUS,  # a follow-up, from the post the conversation is about
+    "answer_kind": KIND_BONUS,  # gives the kind of time asked for ("takes 20 minutes" for "take")
+    "counted": 0.6,  # "how many sessions" and "10 to 12 sessions"
+    "question_mark": -0.5,
+    "quoted": -0.3,  # a patient's worry quoted by the author, not an answer
+    "announces": -0.3,  # "today I will explain..." announces, it does not answer
+    "introduction": -0.15,
+    "number": 0.1,
+    "long": -0.1,
+}
+
 PROCEDURES = {
     "botox": ("botox", "toxin", "botulinum", "xeomin", "dysport", "nabota"),
     "filler": ("filler", "fillers", "hyaluronic"),
@@ -132,6 +176,7 @@ class Candidate:
     coverage: float
     semantic: float = 0.0
     specific: bool = True  # holds a question word its post's title lacks (or the title asks it)
+    features: dict[str, float] = field(default_factory=dict)  # what the ranking score is made of
 
     @property
     def answers(self) -> bool:
@@ -188,8 +233,15 @@ class ExtractiveComposer:
         q = np.asarray(vector if vector is not None else self._embeddings.embed_query(question), dtype="float32")
         return [float(x) for x in self._sentence_vectors([f"{c.title}. {s}" for c, s in pairs]) @ q]
 
-    def rank(self, question: str, hits: list[Hit], vector: Sequence[float] | None = None) -> list[Candidate]:
-        """Every sentence of the hits that could answer the question, best answer first."""
+    def rank(
+        self,
+        question: str,
+        hits: list[Hit],
+        vector: Sequence[float] | None = None,
+        prefer: Sequence[str] = (),
+    ) -> list[Candidate]:
+        """Every sentence of the hits that could answer the question, best answer first
+        (sentences of the ``prefer`` posts, the ones a conversation is about, count more)."""
         intent_words = INTENT_WORDS - _SUPERLATIVE_TOPIC if _SUPERLATIVE.search(question.lower()) else INTENT_WORDS
         weights = {t: w for t, w in weighted_tokens(question).items() if t not in intent_words | GENERIC_WORDS}
         total = sum(weights.values()) or 1.0
@@ -213,6 +265,7 @@ class ExtractiveComposer:
         named = _procedures(lowered)
         wants_price = bool(_PRICE_Q.search(lowered))
         wants_reason = bool(_WHY_Q.search(lowered))
+        kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
@@ -233,30 +286,29 @@ class ExtractiveComposer:
             framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
             if not coverage and meaning < MIN_SEMANTIC:
                 continue  # a sentence must itself say something about the question's topic
-            score = coverage + FRAME_WEIGHT * framed + 0.15 * hit.score / top + SEMANTIC_WEIGHT * meaning
-            if wants_reason:  # "why ...?": an explanation answers it, a bare figure does not
-                score += WHY_BONUS if _BECAUSE.search(sentence) else 0.0
-                score -= WHY_BONUS if STAT_LINE.match(sentence) else 0.0
-            if wants_stat and "%" in sentence:
-                score += 0.3
-            if wants_time and _TIME_UNIT.search(sentence):
-                score += 0.3
-            elif wants_count and _NUMBER.search(sentence):
-                score += 0.2
-            if counted_re is not None and counted_re.search(sentence):
-                score += 0.6  # "how many sessions" -> "10 to 12 sessions"
-            if sentence.rstrip().endswith("?"):
-                score -= 0.5
-            if sentence.startswith(("“", '"')):
-                score -= 0.3  # a patient's worry quoted by the author, not an answer
-            if _META.search(sentence):
-                score -= 0.3  # "today I will explain..." announces, it does not answer
-            if hit.chunk.section == INTRO_HEADING:
-                score -= 0.15
-            if _NUMBER.search(sentence):
-                score += 0.1
-            if len(sentence.split()) > 45:
-                score -= 0.1
+            lowered_sentence = sentence.lower()
+            timed = wants_time and bool(_TIME_UNIT.search(sentence))
+            features = {
+                "coverage": coverage,
+                "framed": framed,
+                "retrieval": hit.score / top,
+                "meaning": meaning,
+                "explains": float(wants_reason and bool(_BECAUSE.search(sentence))),
+                "bare_figure_for_why": float(wants_reason and bool(STAT_LINE.match(sentence))),
+                "rate_for_rate": float(wants_stat and "%" in sentence),
+                "time_for_time": float(timed),
+                "number_for_count": float(not timed and wants_count and bool(_NUMBER.search(sentence))),
+                "conversation_post": float(hit.chunk.post_id in prefer),
+                "answer_kind": float(any(k.search(lowered_sentence) for k in kinds)),
+                "counted": float(counted_re is not None and bool(counted_re.search(sentence))),
+                "question_mark": float(sentence.rstrip().endswith("?")),
+                "quoted": float(sentence.startswith(("“", '"'))),
+                "announces": float(bool(_META.search(sentence))),
+                "introduction": float(hit.chunk.section == INTRO_HEADING),
+                "number": float(bool(_NUMBER.search(sentence))),
+                "long": float(len(sentence.split()) > 45),
+            }
+            score = sum(RANK_WEIGHTS[name] * value for name, value in features.items())
             if sentence not in out or out[sentence].score < score:
                 title = title_words[hit.chunk.chunk_id]
                 asked = [t for t in weights if t not in PROCEDURE_TOKENS]
@@ -264,17 +316,26 @@ class ExtractiveComposer:
                     bool(asked) and all(t in title for t in asked) and any(t in words for t in asked)
                 )
                 out[sentence] = Candidate(
-                    sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning, specific
+                    sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning, specific, features
                 )
         return sorted(out.values(), key=lambda c: c.score, reverse=True)
 
     def compose(
-        self, question: str, hits: list[Hit], korean: bool = False, vector: Sequence[float] | None = None
+        self,
+        question: str,
+        hits: list[Hit],
+        korean: bool = False,
+        vector: Sequence[float] | None = None,
+        prefer: Sequence[str] = (),
     ) -> Composition | None:
         """The answer and its citations, or None when no sentence answers the question."""
-        ranked = self.rank(question, hits, vector)
-        if not ranked or not ranked[0].answers:
+        ranked = self.rank(question, hits, vector, prefer)
+        # the best sentence that answers on its own leads (a higher-ranked one that does not is
+        # passed over, not a reason to abstain); the others may still answer further parts
+        best = next((c for c in ranked if c.answers), None)
+        if best is None:
             return None
+        ranked = [best, *(c for c in ranked if c is not best)]
         best = ranked[0]
         lowered = question.lower()
         extremes = _extremes(lowered)

@@ -133,6 +133,8 @@ def _run(
     if problems:
         raise ev.QuestionFileError(problems)
     pipeline.warm_up()  # latency figures measure answering, not loading the model
+    from .followup import keeps_post
+
     rewrite = ev.followup_rewriter()
     with progress_bar(err, disable=not show_progress) as bar:
         task = bar.add_task("askclinic", total=len(qset.questions))
@@ -142,6 +144,7 @@ def _run(
             posts,
             rewrite=rewrite,
             progress=lambda done, total: bar.update(task, completed=done),
+            prefer=keeps_post,
         )
         base = None
         if baseline is not None:

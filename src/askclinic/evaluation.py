@@ -266,15 +266,21 @@ def followup_rewriter() -> Rewriter | None:
 
 def evaluate(
     questions: Sequence[Question],
-    answer: Callable[[str], Answer],
+    answer: Callable[..., Answer],
     posts: Mapping[str, str],
     *,
     system: str = "askclinic",
     rewrite: Rewriter | None = None,
     progress: Callable[[int, int], None] | None = None,
     warm_up: bool = True,
+    prefer: Callable[[str, Sequence[str]], bool] | None = None,
 ) -> Evaluation:
-    """Answer every question (timed), check each answer, and compute the metrics."""
+    """Answer every question (timed), check each answer, and compute the metrics.
+
+    A question with a history is asked as the chat asks it: rewritten by ``rewrite``, and, when
+    ``prefer(question, history)`` says the follow-up keeps the conversation's post, answered with
+    the post the last answered earlier question quoted first (the earlier questions are asked
+    too, in order, as the chat would have)."""
     if warm_up and questions:
         answer(questions[0].question)  # load the model and indexes outside the timed runs
     results = []
@@ -283,12 +289,26 @@ def evaluate(
         if q.history and rewrite is not None:
             rewritten = rewrite(q.question, list(q.history))
             asked = rewritten if isinstance(rewritten, str) else q.question
+        about: tuple[str, ...] = ()
+        if q.history and prefer is not None and prefer(q.question, list(q.history)):
+            about = _conversation_posts(list(q.history), answer, rewrite)
         started = time.perf_counter()
-        got = answer(asked)
+        got = answer(asked, about) if about else answer(asked)
         results.append(check(q, asked, got, time.perf_counter() - started, posts))
         if progress:
             progress(i + 1, len(questions))
     return Evaluation(system, tuple(results), summarize(results))
+
+
+def _conversation_posts(history: list[str], answer: Callable[..., Answer], rewrite: Rewriter | None) -> tuple[str, ...]:
+    """The post the last answered question of ``history`` quoted first, asking them in order."""
+    posts: tuple[str, ...] = ()
+    for i, earlier in enumerate(history):
+        asked = rewrite(earlier, history[:i]) if rewrite is not None and i else earlier
+        got = answer(asked if isinstance(asked, str) else earlier)
+        if got.citations:
+            posts = (got.citations[0].post_id,)
+    return posts
 
 
 # -- the gate -----------------------------------------------------------------------------

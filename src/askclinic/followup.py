@@ -161,7 +161,10 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
         return question
-    compares = bool(MULTI_PART.search(body.lower())) and _points_back(body)  # "is that longer than hifu?"
+    # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
+    compares = (bool(MULTI_PART.search(body.lower())) or "보다" in body) and (
+        _points_back(body) or len(words) <= SHORT_FOLLOW_UP
+    )
     if own_procedures and not (compares and context):
         frame = _frame(previous, glossary) if connected else ""
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
@@ -178,6 +181,16 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     return _with(body, carried) if carried else question
 
 
+def keeps_post(question: str, history: Sequence[str], glossary: Glossary | None = None) -> bool:
+    """Whether the answer to ``question`` should prefer the post the conversation was about: it is
+    searched with the conversation's topic and names no procedure of its own."""
+    glossary = glossary or default_glossary()
+    if not history or rewrite(question, history, glossary) == question:
+        return False
+    body, _ = _split_connector(" ".join(question.split()))
+    return not procedure_words(body, glossary)
+
+
 def _with(body: str, words: Sequence[str]) -> str:
     """``body`` followed by the given words it does not already hold."""
     have = set(tokens(body))
@@ -185,4 +198,4 @@ def _with(body: str, words: Sequence[str]) -> str:
     return f"{body} {' '.join(carried)}".strip()
 
 
-__all__ = ["procedure_words", "rewrite", "topic_words"]
+__all__ = ["keeps_post", "procedure_words", "rewrite", "topic_words"]

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -85,7 +85,9 @@ class AskPipeline:
     def _reply(self, question: str, status: Status, text: str, hits: tuple[Hit, ...] = ()) -> Answer:
         return Answer(question, status, text, (), DISCLAIMER, hits)
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, prefer: Sequence[str] = ()) -> Answer:
+        """The gated, verified answer; ``prefer``: posts a conversation is about (their sentences
+        count more when they answer a follow-up)."""
         clean = sanitize(question)
         lang = "ko" if is_korean(clean) else "en"
         if not has_words(clean):
@@ -100,7 +102,7 @@ class AskPipeline:
             return self._gated(clean, verdict, lang)
         # The backstop (a small encoder) runs beside retrieval: its verdict still comes first.
         similar = _BACKSTOP.submit(self.gate.similar, clean)
-        answer = self._answer(clean, lang)
+        answer = self._answer(clean, lang, prefer)
         verdict = similar.result()
         return self._gated(clean, verdict, lang) if verdict is not None else answer
 
@@ -108,7 +110,7 @@ class AskPipeline:
         log.info("question gated as %s (%s)", verdict.status, verdict.label)
         return Answer(clean, verdict.status, verdict.message(lang), (), DISCLAIMER, concept=verdict.concept)
 
-    def _answer(self, clean: str, lang: str) -> Answer:
+    def _answer(self, clean: str, lang: str, prefer: Sequence[str] = ()) -> Answer:
         query = self.search.prepare(strip_instructions(clean))
         found, vector = self.search.search_with_vector(query, self.k)
         hits = tuple(self._each_procedure(query, found))
@@ -117,7 +119,9 @@ class AskPipeline:
         kinds = wanted(clean)
         composition = self.composer.compose_about(kinds, list(hits), korean=query.korean) if kinds else None
         if composition is None:
-            composition = self.composer.compose(query.text, list(hits), korean=query.korean, vector=vector)
+            composition = self.composer.compose(
+                query.text, list(hits), korean=query.korean, vector=vector, prefer=prefer
+            )
         if composition is None:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         if self.llm is not None:
@@ -148,9 +152,9 @@ class AskPipeline:
         """No hit is close in meaning and none shares a word with the question."""
         return max(h.similarity for h in hits) < self.min_similarity and not any(h.lexical for h in hits)
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, prefer: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Text pieces of the (already verified) answer, then the Answer itself."""
-        result = self.answer(question)
+        result = self.answer(question, prefer)
         words = result.answer.split(" ")
         for i in range(0, len(words), 4):
             yield " ".join(words[: i + 4])

@@ -19,7 +19,7 @@ import gradio as gr
 
 from .errors import EmptyStoreError
 from .feedback import REASONS, FeedbackStore, Turn
-from .followup import rewrite
+from .followup import keeps_post, rewrite
 from .glossary import is_korean
 from .pipeline import has_words
 from .safety import DISCLAIMER
@@ -170,6 +170,7 @@ class Conversation:
 
     messages: list[dict[str, str]] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    posts: tuple[str, ...] = ()  # the post the last answer quoted first: what a follow-up is about
     turns: dict[int, Turn] = field(default_factory=dict)  # assistant message index -> turn
     ratings: dict[int, int] = field(default_factory=dict)  # assistant message index -> feedback row
     awaiting_reason: int | None = None  # feedback row of the last thumbs down
@@ -187,15 +188,19 @@ class ChatApp:
         """Growing answer text, then the Turn; failures become a friendly answer, logged."""
         history = tuple(conv.questions[-MAX_HISTORY:])
         asked = message
+        prefer: tuple[str, ...] = ()
         if len(message) <= self.pipeline.max_chars and has_words(message):
             asked = rewrite(message, history)
             asked = asked if len(asked) <= self.pipeline.max_chars else message
+            prefer = conv.posts if keeps_post(message, history) else ()
         lang = "ko" if is_korean(message) else "en"
         started = time.perf_counter()
         try:
-            for piece in self.pipeline.stream(asked):
+            for piece in self.pipeline.stream(asked, prefer):
                 if isinstance(piece, Answer):
                     self._log(message, asked, piece, lang, time.perf_counter() - started)
+                    if piece.citations:
+                        conv.posts = (piece.citations[0].post_id,)
                     yield Turn(message, history, asked, piece)
                 else:
                     yield piece
