@@ -245,3 +245,18 @@ def test_a_follow_up_prefers_the_post_the_conversation_is_about(pipeline) -> Non
     preferred = pipeline.answer("how long does bruising last?", (other,))
     assert preferred.citations[0].post_id == other, preferred.answer
     assert "days" in first_sentence(preferred.answer)
+
+
+def test_an_answer_about_another_body_area_is_not_given(pipeline) -> None:
+    """The lips' filler volume does not answer a question about the chin."""
+    answer = pipeline.answer("how many ml of filler do u usually use for the chin")
+    assert "0.5 to 1 mL" not in answer.answer, answer.answer
+    lips = pipeline.answer("how many ml of filler do you use for the lips?")
+    assert "0.5 to 1 mL" in first_sentence(lips.answer), lips.answer
+
+
+def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
+    toning = pipeline.answer("how long does one laser toning appointment take")
+    assert "about 20 minutes" in first_sentence(toning.answer), toning.answer
+    peel = pipeline.answer("how long does a chemical peel appointment take start to finish")
+    assert peel.status is Status.ABSTAINED, peel.answer  # the post gives days of peeling, not minutes

@@ -63,6 +63,13 @@ ANSWER_KINDS = (
     ),
 )
 KIND_BONUS = 0.3
+# "How long does the appointment take?" is answered in minutes or hours, never by how long a
+# result or the recovery lasts: without such a sentence the answer is "not in the posts".
+_VISIT_LENGTH_Q = re.compile(
+    r"\b(session|appointment|procedure|treatment|injection|visit)s?\b[^?.]{0,25}\btakes?\b(?! to\b)"
+    r"|\bstart to finish\b"
+)
+_VISIT_LENGTH = re.compile(r"\b(minutes?|mins?|hours?)\b")
 PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
 _COUNTED = re.compile(r"how many ((?:[a-z]+\s*){1,4})")
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
@@ -161,6 +168,30 @@ PROCEDURES = {
     "microneedling": ("microneedling", "microneedle"),
     "prp": ("prp", "platelet"),
 }
+# Body areas: an answer about another area than the one asked about is not an answer
+# ("how many mL of filler for the chin?" is not answered by the lips' figure).
+AREAS = {
+    "lips": ("lip", "lips"),
+    "chin": ("chin",),
+    "jaw": ("jaw", "jawline", "masseter", "masseters"),
+    "cheeks": ("cheek", "cheeks", "cheekbone", "cheekbones"),
+    "under-eye": ("tear trough", "tear troughs", "under eye", "under-eye", "undereye", "eye bags"),
+    "forehead": ("forehead",),
+    "nose": ("nose",),
+    "neck": ("neck",),
+    "smile lines": ("smile line", "smile lines", "nasolabial", "laugh lines", "nose to mouth"),
+    "underarm": ("underarm", "underarms", "armpit", "armpits"),
+    "legs": ("leg", "legs", "full-leg"),
+    "bikini": ("bikini", "brazilian"),
+}
+_AREA_NAMES = {name: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b") for name, words in AREAS.items()}
+
+
+def _areas(text: str) -> set[str]:
+    """The body areas (keys of AREAS) a lower-cased text names."""
+    return {name for name, pattern in _AREA_NAMES.items() if pattern.search(text)}
+
+
 _PRICE_Q = re.compile(
     r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b"
     r"(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
@@ -263,6 +294,8 @@ class ExtractiveComposer:
             )
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
+        areas = _areas(lowered)
+        wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = bool(_PRICE_Q.search(lowered))
         wants_reason = bool(_WHY_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
@@ -279,6 +312,12 @@ class ExtractiveComposer:
             frame = frame_words[hit.chunk.chunk_id]
             if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(sentence.lower())):
                 continue  # about another procedure than the one asked about
+            if areas:
+                said = _areas(sentence.lower()) or _areas(frames[hit.chunk.chunk_id].lower())
+                if said and not said & areas:
+                    continue  # about another body area than the one asked about
+            if wants_visit_length and not _VISIT_LENGTH.search(sentence.lower()):
+                continue  # how long a visit takes is said in minutes or hours
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
             words = set(tokens(sentence))
