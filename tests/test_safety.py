@@ -233,3 +233,25 @@ def test_the_backstop_needs_more_to_overrule_a_refusal() -> None:
     verdict = SafetyGate((refuse,), backstop).check(message)
     assert verdict is not None and verdict.status is Status.REFUSED
     assert SafetyGate((), backstop).check(message).status is Status.URGENT
+
+
+@pytest.mark.parametrize(
+    ("message", "lang"),
+    [
+        ("honestly since the lift went wrong i just want to die", "en"),
+        ("필러 망하고 나서 진짜 죽고 싶다는 생각만 들어요", "ko"),
+    ],
+)
+def test_thoughts_of_self_harm_get_the_crisis_line(gate: SafetyGate, message: str, lang: str) -> None:
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is Status.URGENT and verdict.concept == "self_harm"
+    reply = verdict.message(lang)
+    assert reply.startswith(URGENT_MESSAGE[lang]) and "109" in reply
+
+
+@pytest.mark.parametrize(
+    "message", ["this itching is killing me lol", "가려워 죽겠어요 ㅠㅠ 정상인가요", "I'm dying to try HIFU"]
+)
+def test_figures_of_speech_about_dying_are_not_self_harm(gate: SafetyGate, message: str) -> None:
+    verdict = gate.check(message)
+    assert verdict is None or verdict.concept != "self_harm", verdict
