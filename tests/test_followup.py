@@ -142,3 +142,32 @@ def test_a_follow_up_through_the_pipeline_cites_the_conversations_post(pipeline)
     answer = pipeline.answer(asked)
     assert answer.status is Status.ANSWERED
     assert answer.citations[0].post_id == "003_thread-lift-aftercare.txt", asked
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "keeps"),
+    [
+        ("and bruising?", [SWELLING], True),  # elliptical: the same post is still the topic
+        ("멍은요?", ["실리프팅 후 붓기는 얼마나 가나요?"], True),
+        ("how long does it last?", [BRUISE], True),
+        ("what about botox?", [SWELLING], False),  # a new procedure: a new topic, no preferred post
+        ("how many laser toning sessions does melasma need?", [SWELLING], False),  # a full new question
+        ("and bruising?", [], False),  # nothing to keep
+        ("thanks!", [SWELLING], False),
+    ],
+)
+def test_keeps_post_only_when_the_follow_up_keeps_the_topic(question: str, history: list[str], keeps: bool) -> None:
+    from askclinic.followup import keeps_post
+
+    assert keeps_post(question, history) is keeps
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried"),
+    [
+        ("longer than for hifu??", ["how long is the numbing cream for fractional laser"], {"fractional"}),
+        ("턱 필러보다 짧아요?", ["입술 필러 얼마나 가요?"], {"입술"}),
+    ],
+)
+def test_a_short_comparative_carries_the_earlier_topic(question: str, history: list[str], carried: set[str]) -> None:
+    assert carried <= words(rewrite(question, history))
