@@ -85,26 +85,28 @@ class SimilarExamples:
         self.similarity = similarity
         self.margin = margin
         self._encoder = encoder
-        self._bank: np.ndarray | None = None
-        self._all_bank: np.ndarray | None = None
+        self._banks: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return encode(texts, self._encoder)
 
+    def _embedded(self, name: str, examples: tuple[Example, ...]) -> np.ndarray:
+        """The examples' vectors, encoded once."""
+        with self._lock:
+            if name not in self._banks:
+                self._banks[name] = self._encode([e.text for e in examples])
+            return self._banks[name]
+
     @property
     def bank(self) -> np.ndarray:
-        with self._lock:
-            if self._bank is None:
-                self._bank = self._encode([e.text for e in self.examples])
-            return self._bank
+        """Vectors of the English examples (the similar-example check)."""
+        return self._embedded("english", self.examples)
 
     @property
     def all_bank(self) -> np.ndarray:
-        with self._lock:
-            if self._all_bank is None:
-                self._all_bank = self._encode([e.text for e in self.all_examples])
-            return self._all_bank
+        """Vectors of every example (a classifier verdict's nearest concept)."""
+        return self._embedded("all", self.all_examples)
 
     def nearest(
         self, text: str, similarity: float | None = None, margin_needed: float | None = None
