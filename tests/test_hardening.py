@@ -36,6 +36,8 @@ from askclinic.store import open_store
 class Slow(FakeEmbeddings):
     def embed_documents(self, texts):
         time.sleep({pause})
+        while {gate!r} and not Path({gate!r}).exists():  # hold the lock until the test says so
+            time.sleep(0.05)
         return super().embed_documents(texts)
 
 emb = Slow()
@@ -44,8 +46,14 @@ print("done", len(report.new), flush=True)
 """
 
 
-def slow_ingest(archive: Path, store: Path, *, wait: bool = False, pause: float = 0.3) -> subprocess.Popen[str]:
-    code = SLOW_INGEST.format(tests=TESTS, archive=str(archive), store=str(store), wait=wait, pause=pause)
+def slow_ingest(
+    archive: Path, store: Path, *, wait: bool = False, pause: float = 0.3, gate: Path | None = None
+) -> subprocess.Popen[str]:
+    """An ingestion in another process, ``pause`` seconds per batch; with ``gate``, it holds the
+    writer lock (in its first batch) until that file exists."""
+    code = SLOW_INGEST.format(
+        tests=TESTS, archive=str(archive), store=str(store), wait=wait, pause=pause, gate=str(gate or "")
+    )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -78,7 +86,8 @@ def clean_copy(archive: Path, tmp_path: Path) -> dict[str, tuple[str, str]]:
 # -- one writer per store ------------------------------------------------------------------
 def test_a_second_ingestion_is_refused_with_exit_2_naming_the_writer(archive: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    first = slow_ingest(archive, store)
+    gate = tmp_path / "release"
+    first = slow_ingest(archive, store, gate=gate)  # holds the lock however slow the machine is
     pid = wait_for_writer(store, first)
     assert pid == str(first.pid)
     second = subprocess.run(
@@ -87,6 +96,7 @@ def test_a_second_ingestion_is_refused_with_exit_2_naming_the_writer(archive: Pa
         text=True,
         timeout=300,
     )
+    gate.touch()
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert second.returncode == 2, second.stderr
