@@ -171,3 +171,15 @@ def test_keeps_post_only_when_the_follow_up_keeps_the_topic(question: str, histo
 )
 def test_a_short_comparative_carries_the_earlier_topic(question: str, history: list[str], carried: set[str]) -> None:
     assert carried <= words(rewrite(question, history))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("스킨부스터 맞고 멍이 들까요", ["스킨부스터", "멍이 들까요"]),  # a form widened to its whole words
+        ("그럼 실리프팅은 붓기 얼마나 가요", ["실리프팅은", "붓기"]),  # particles stay with their word
+        ("보톡스맞고멍들면", ["보톡스맞고멍들면"]),  # no spaces: one word holds both forms, once
+    ],
+)
+def test_korean_topic_words_are_whole_words_in_order(text: str, expected: list[str]) -> None:
+    assert topic_words(text) == expected
