@@ -128,8 +128,6 @@ MAX_PARTS = 3  # sentences a multi-part or comparison answer may combine
 COMPLEMENT_SHARE = 0.6  # a further part's sentence scores at least this share of the best one
 MIN_GAIN = 0.1  # ... and holds this share of the question's topic weight not yet answered
 
-# Procedures: a question about one of these is never answered from a sentence whose post,
-# section and text name none of them ("infection after a tattoo" must not get a thread-lift rate).
 # How much each thing known about a sentence counts towards its ranking score (see ``rank``).
 RANK_WEIGHTS: dict[str, float] = {
     "coverage": 1.0,  # share of the question's topic words (weighted) in the sentence
@@ -152,6 +150,8 @@ RANK_WEIGHTS: dict[str, float] = {
     "long": -0.1,
 }
 
+# Procedures: a question about one of these is never answered from a sentence whose post,
+# section and text name none of them ("infection after a tattoo" must not get a thread-lift rate).
 PROCEDURES = {
     "botox": ("botox", "toxin", "botulinum", "xeomin", "dysport", "nabota"),
     "filler": ("filler", "fillers", "hyaluronic"),
@@ -310,13 +310,14 @@ class ExtractiveComposer:
             if hit.chunk.section == ABOUT:
                 continue  # the post's record answers only "who wrote / when posted" questions
             frame = frame_words[hit.chunk.chunk_id]
-            if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(sentence.lower())):
+            lowered_sentence = sentence.lower()
+            if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)):
                 continue  # about another procedure than the one asked about
             if areas:
-                said = _areas(sentence.lower()) or _areas(frames[hit.chunk.chunk_id].lower())
+                said = _areas(lowered_sentence) or _areas(frames[hit.chunk.chunk_id].lower())
                 if said and not said & areas:
                     continue  # about another body area than the one asked about
-            if wants_visit_length and not _VISIT_LENGTH.search(sentence.lower()):
+            if wants_visit_length and not _VISIT_LENGTH.search(lowered_sentence):
                 continue  # how long a visit takes is said in minutes or hours
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
@@ -325,7 +326,6 @@ class ExtractiveComposer:
             framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
             if not coverage and meaning < MIN_SEMANTIC:
                 continue  # a sentence must itself say something about the question's topic
-            lowered_sentence = sentence.lower()
             timed = wants_time and bool(_TIME_UNIT.search(sentence))
             features = {
                 "coverage": coverage,
@@ -375,7 +375,6 @@ class ExtractiveComposer:
         if best is None:
             return None
         ranked = [best, *(c for c in ranked if c is not best)]
-        best = ranked[0]
         lowered = question.lower()
         extremes = _extremes(lowered)
         if extremes and STAT_LINE.match(best.sentence):
