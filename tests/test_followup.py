@@ -159,7 +159,7 @@ def test_a_follow_up_through_the_pipeline_cites_the_conversations_post(pipeline)
 def test_keeps_post_only_when_the_follow_up_keeps_the_topic(question: str, history: list[str], keeps: bool) -> None:
     from askclinic.followup import keeps_post
 
-    assert keeps_post(question, history) is keeps
+    assert keeps_post(question, rewrite(question, history)) is keeps
 
 
 @pytest.mark.parametrize(

@@ -273,12 +273,12 @@ def evaluate(
     rewrite: Rewriter | None = None,
     progress: Callable[[int, int], None] | None = None,
     warm_up: bool = True,
-    prefer: Callable[[str, Sequence[str]], bool] | None = None,
+    prefer: Callable[[str, str], bool] | None = None,
 ) -> Evaluation:
     """Answer every question (timed), check each answer, and compute the metrics.
 
     A question with a history is asked as the chat asks it: rewritten by ``rewrite``, and, when
-    ``prefer(question, history)`` says the follow-up keeps the conversation's post, answered with
+    ``prefer(question, rewritten)`` says the follow-up keeps the conversation's post, answered with
     the post the last answered earlier question quoted first (the earlier questions are asked
     too, in order, as the chat would have)."""
     if warm_up and questions:
@@ -290,7 +290,7 @@ def evaluate(
             rewritten = rewrite(q.question, list(q.history))
             asked = rewritten if isinstance(rewritten, str) else q.question
         about: tuple[str, ...] = ()
-        if q.history and prefer is not None and prefer(q.question, list(q.history)):
+        if q.history and prefer is not None and prefer(q.question, asked):
             about = _conversation_posts(list(q.history), answer, rewrite)
         started = time.perf_counter()
         got = answer(asked, about) if about else answer(asked)

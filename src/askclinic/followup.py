@@ -181,14 +181,14 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     return _with(body, carried) if carried else question
 
 
-def keeps_post(question: str, history: Sequence[str], glossary: Glossary | None = None) -> bool:
-    """Whether the answer to ``question`` should prefer the post the conversation was about: it is
-    searched with the conversation's topic and names no procedure of its own."""
-    glossary = glossary or default_glossary()
-    if not history or rewrite(question, history, glossary) == question:
+def keeps_post(question: str, searched: str, glossary: Glossary | None = None) -> bool:
+    """Whether the answer to ``question`` should prefer the post the conversation was about:
+    ``searched`` (its ``rewrite``) carries the conversation's topic and the question names no
+    procedure of its own."""
+    if searched == question:
         return False
     body, _ = _split_connector(" ".join(question.split()))
-    return not procedure_words(body, glossary)
+    return not procedure_words(body, glossary or default_glossary())
 
 
 def _with(body: str, words: Sequence[str]) -> str:

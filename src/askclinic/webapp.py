@@ -192,7 +192,7 @@ class ChatApp:
         if len(message) <= self.pipeline.max_chars and has_words(message):
             asked = rewrite(message, history)
             asked = asked if len(asked) <= self.pipeline.max_chars else message
-            prefer = conv.posts if keeps_post(message, history) else ()
+            prefer = conv.posts if keeps_post(message, asked) else ()
         lang = "ko" if is_korean(message) else "en"
         started = time.perf_counter()
         try:
