@@ -80,33 +80,35 @@ class SimilarExamples:
         classifier: SafetyClassifier | None = None,
     ) -> None:
         self.all_examples = examples
-        self.examples = tuple(e for e in examples if not is_korean(e.text))
+        self._english = [i for i, e in enumerate(examples) if not is_korean(e.text)]
+        self.examples = tuple(examples[i] for i in self._english)
         self.classifier = classifier
         self.similarity = similarity
         self.margin = margin
         self._encoder = encoder
-        self._banks: dict[str, np.ndarray] = {}
+        self._vectors: tuple[np.ndarray, np.ndarray] | None = None  # every example's, the English ones'
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return encode(texts, self._encoder)
 
-    def _embedded(self, name: str, examples: tuple[Example, ...]) -> np.ndarray:
-        """The examples' vectors, encoded once."""
+    def _banks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every example's vector and the English examples' vectors, encoded once."""
         with self._lock:
-            if name not in self._banks:
-                self._banks[name] = self._encode([e.text for e in examples])
-            return self._banks[name]
+            if self._vectors is None:
+                every = self._encode([e.text for e in self.all_examples])
+                self._vectors = (every, every[self._english])
+            return self._vectors
 
     @property
     def bank(self) -> np.ndarray:
         """Vectors of the English examples (the similar-example check)."""
-        return self._embedded("english", self.examples)
+        return self._banks()[1]
 
     @property
     def all_bank(self) -> np.ndarray:
         """Vectors of every example (a classifier verdict's nearest concept)."""
-        return self._embedded("all", self.all_examples)
+        return self._banks()[0]
 
     def nearest(
         self, text: str, similarity: float | None = None, margin_needed: float | None = None
@@ -143,21 +145,22 @@ class SimilarExamples:
             return None
         korean = is_korean(text)
         vectors = self._encode([text] if korean else clauses(text))
+        urgent = refused = None  # the classifier's probabilities, when there is one
         if self.classifier is not None:
             chance = self.classifier.probabilities(vectors[:1])[0]
-            if chance[CLASSES.index("urgent")] >= (STRICT_URGENT if strict else URGENT):
-                return self._like(vectors, Status.URGENT, f"classifier {chance[2]:.2f}")
+            urgent, refused = float(chance[CLASSES.index("urgent")]), float(chance[CLASSES.index("refused")])
+            if urgent >= (STRICT_URGENT if strict else URGENT):
+                return self._like(vectors, Status.URGENT, f"classifier {urgent:.2f}")
         # On a development set from a new writer, the similar-example check's only finds were
         # refusals and ordinary questions the classifier was sure of; it needs a second opinion.
-        agrees = self.classifier is None or chance[CLASSES.index("urgent")] >= SECOND_OPINION
-        if not korean and agrees:
+        if not korean and (urgent is None or urgent >= SECOND_OPINION):
             floor, gap = (STRICT_SIMILARITY, STRICT_MARGIN) if strict else (self.similarity, self.margin)
             example, sim, margin = self._nearest(vectors, floor, gap)
             if example is not None and sim >= floor and margin >= gap:
                 log.info("backstop: %.3f (margin %.3f) to %r", sim, margin, example.text[:80])
                 return Verdict(Status.URGENT, example.label, example.concept, example.why, source="similar example")
-        if self.classifier is not None and not strict and chance[CLASSES.index("refused")] >= REFUSED:
-            return self._like(vectors, Status.REFUSED, f"classifier {chance[1]:.2f}")
+        if refused is not None and not strict and refused >= REFUSED:
+            return self._like(vectors, Status.REFUSED, f"classifier {refused:.2f}")
         return None
 
     def _like(self, vectors: np.ndarray, status: Status, why: str) -> Verdict:
