@@ -7,7 +7,8 @@ ordinary messages it flags, for each pair of thresholds. The classifier alone: t
 patterns come on top of it in the product.
 
     python benchmarks/safety_classifier.py evals/safety_dev.jsonl evals/safety_dev2.jsonl \\
-        evals/safety_dev3.jsonl evals/safety_dev4.jsonl evals/safety_dev5.jsonl
+        evals/safety_dev3.jsonl evals/safety_dev4.jsonl evals/safety_dev5.jsonl \\
+        evals/safety_dev6.jsonl
 
 Never pass a test set.
 """
