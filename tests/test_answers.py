@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from askclinic.answering import KNOWN_NAMES
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Status
 
@@ -260,3 +261,58 @@ def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer
     peel = pipeline.answer("how long does a chemical peel appointment take start to finish")
     assert peel.status is Status.ABSTAINED, peel.answer  # the post gives days of peeling, not minutes
+
+
+def test_how_many_units_is_answered_by_a_number_of_them_or_not_at_all(pipeline) -> None:
+    """ "How many ml" for the chin: the chin's "12 to 24 months" is no answer, nor anything else."""
+    chin = pipeline.answer("how many ml of filler do u usually use for the chin")
+    assert chin.status is Status.ABSTAINED, chin.answer
+    units = pipeline.answer("how many units of botox do you usually put in each side of the jaw")
+    assert units.status is Status.ABSTAINED, units.answer
+    # counts that other words answer are still answered: sessions, weeks between them
+    sessions = pipeline.answer("how many laser toning sessions does melasma need?")
+    assert "10 to 12 sessions" in first_sentence(sessions.answer), sessions.answer
+    apart = pipeline.answer("how many weeks between skin booster treatments")
+    assert "4 weeks apart" in first_sentence(apart.answer), apart.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "does thermage hurt more than hifu?",
+        "how long does sculptra last compared to filler?",
+        "should i take tranexamic acid with my toning",
+    ],
+)
+def test_a_treatment_no_post_names_is_not_answered_from_another(pipeline, question) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status in (Status.ABSTAINED, Status.REFUSED), answer.answer
+    assert answer.citations == ()
+
+
+def test_everyday_words_the_posts_do_not_use_are_not_unknown_names(pipeline) -> None:
+    """Chat words and common English the archive lacks still get answers; so do the brand names
+    the answerer knows as a procedure ("ulthera" is HIFU)."""
+    for question, figure in [
+        ("how long till jaw botox makes my face look slimmer?", "2 to 4 weeks"),
+        ("does ulthera hurt?", "3 to 5 out of 10"),
+        ("tear trough filler lasts how long", "about 12 months"),  # the post says "under-eye hollows"
+    ]:
+        answer = pipeline.answer(question)
+        assert answer.status is Status.ANSWERED, (question, answer.answer)
+        assert figure in answer.answer, (question, answer.answer)
+    index = pipeline.search.index
+    assert index.unknown_names("can i go back to work tmrw, when are the appts", KNOWN_NAMES) == []
+    assert index.unknown_names("is thermage or ulthera better", KNOWN_NAMES) == ["thermage"]
+
+
+def test_a_post_without_a_byline_does_not_answer_who_wrote_it(pipeline) -> None:
+    answer = pipeline.answer("who wrote the chemical peel article and when was it posted")
+    assert answer.status is Status.ABSTAINED, answer.answer
+    dated = pipeline.answer("when was the laser hair removal article posted")
+    assert dated.status is Status.ANSWERED and "2025" in dated.answer, dated.answer
+
+
+def test_hours_of_aftercare_do_not_answer_how_long_a_visit_takes(pipeline) -> None:
+    answer = pipeline.answer("how long does a bikini area laser hair removal session take")
+    assert "24 hours" not in answer.answer, answer.answer

@@ -69,9 +69,19 @@ _VISIT_LENGTH_Q = re.compile(
     r"\b(session|appointment|procedure|treatment|injection|visit)s?\b[^?.]{0,25}\btakes?\b(?! to\b)"
     r"|\bstart to finish\b"
 )
-_VISIT_LENGTH = re.compile(r"\b(minutes?|mins?|hours?)\b")
+_VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
 _COUNTED = re.compile(r"how many ((?:[a-z]+\s*){1,4})")
+# "How many units / ml / threads?" is answered by a number of them, or not at all ("12 to 24
+# months" is no answer to "how many ml"). Counts that other words answer are exempt: visits are
+# counted in sessions or intervals, people in rates, time in its own units.
+_COUNT_ANSWERED_OTHERWISE = frozenset(
+    tokens(
+        "time times session sessions treatment treatments visit visits appointment appointments round rounds "
+        "people patients person percent percentage year years month months week weeks day days hour hours "
+        "minute minutes effect effects"
+    )
+)
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
 _HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
 _TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
@@ -192,6 +202,19 @@ def _areas(text: str) -> set[str]:
     return {name for name, pattern in _AREA_NAMES.items() if pattern.search(text)}
 
 
+def _named_by(text: str) -> dict[str, str]:
+    """Each topic word of a lower-cased text that is part of a name for a procedure or body area,
+    with what it names: "ulthera" -> "hifu", "tear" and "trough" -> "under-eye". A sentence that
+    names the same thing in other words ("HIFU", "under-eye hollows") holds that word."""
+    out: dict[str, str] = {}
+    for names in (_PROCEDURE_NAMES, _AREA_NAMES):
+        for name, pattern in names.items():
+            for match in pattern.finditer(text):
+                for token in tokens(match.group(0)):
+                    out.setdefault(token, name)
+    return out
+
+
 _PRICE_Q = re.compile(
     r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b"
     r"(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
@@ -292,6 +315,13 @@ class ExtractiveComposer:
             counted_re = re.compile(
                 r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")", re.I
             )
+        counted_strict = bool(
+            counted
+            and noun
+            and counted_re
+            and not _WHY_Q.search(lowered)
+            and not set(tokens(counted.group(1).split(noun)[0] + noun)) & _COUNT_ANSWERED_OTHERWISE
+        )
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
         areas = _areas(lowered)
@@ -305,6 +335,13 @@ class ExtractiveComposer:
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
         title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
         frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
+        aliases = _named_by(lowered)
+        for name in set(aliases.values()):  # one thing named twice ("hifu, ulthera") counts once
+            same = sorted((t for t in aliases if aliases[t] == name and t in weights), key=weights.__getitem__)
+            for t in same[:-1]:
+                del weights[t]
+        total = sum(weights.values()) or 1.0
+        frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
             if hit.chunk.section == ABOUT:
@@ -321,7 +358,13 @@ class ExtractiveComposer:
                 continue  # how long a visit takes is said in minutes or hours
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
+            if counted_strict and not counted_re.search(sentence):  # type: ignore[union-attr]
+                continue  # "how many units" is answered by a number of units
             words = set(tokens(sentence))
+            if aliases:  # a name of the procedure or area asked about, in the sentence's own words
+                said_here = _procedures(lowered_sentence) | _areas(lowered_sentence)
+                words |= {t for t, name in aliases.items() if name in said_here}
+                frame = frame | {t for t, name in aliases.items() if name in frame_names[hit.chunk.chunk_id]}
             coverage = sum(w for t, w in weights.items() if t in words) / total
             framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
             if not coverage and meaning < MIN_SEMANTIC:
@@ -497,6 +540,10 @@ class ExtractiveComposer:
         return None
 
 
+# Names the answerer maps to a procedure or body area of its own ("ulthera" is HIFU): never "unknown".
+KNOWN_NAMES = frozenset(
+    word for names in [*PROCEDURES.values(), *AREAS.values()] for name in names for word in re.findall(r"[a-z]+", name)
+)
 PROCEDURE_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in PROCEDURES.values()) + " lift lifting laser"))
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
 

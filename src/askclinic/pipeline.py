@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering import MULTI_PART, ExtractiveComposer, procedures_named
+from .answering import KNOWN_NAMES, MULTI_PART, ExtractiveComposer, procedures_named
 from .glossary import is_korean
 from .injection import strip_instructions
 from .post_record import wanted
@@ -116,9 +116,13 @@ class AskPipeline:
         hits = tuple(self._each_procedure(query, found))
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
+        if self.search.index.unknown_names(query.text, KNOWN_NAMES):
+            # it asks about a treatment or product no post names: an answer about another would mislead
+            return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
-        composition = self.composer.compose_about(kinds, list(hits), korean=query.korean) if kinds else None
-        if composition is None:
+        if kinds:  # who wrote it / when was it posted: from the post's record, or not at all
+            composition = self.composer.compose_about(kinds, list(hits), korean=query.korean)
+        else:
             composition = self.composer.compose(
                 query.text, list(hits), korean=query.korean, vector=vector, prefer=prefer
             )
