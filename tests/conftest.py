@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -192,6 +193,72 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _postgres_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server (``initdb`` + ``pg_ctl`` from the system's packages), or the
+    one ``ASKCLINIC_TEST_POSTGRES_URL`` names. Skipped without PostgreSQL; under CI that fails."""
+    url = os.environ.get("ASKCLINIC_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        if under_ci():
+            pytest.fail("PostgreSQL (initdb, pg_ctl) is not installed; .ci/run installs it")
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
+    # PostgreSQL refuses to run as root: as root, run it as the packages' "postgres" user
+    as_user: list[str] = []
+    home = Path(tempfile.mkdtemp(prefix="askclinic-pg-"))
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail("running as root needs the 'postgres' user that PostgreSQL's packages create")
+        home.chmod(0o755)
+        os.chown(home, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = home / "data", free_port()
+    try:
+        subprocess.run(
+            [*as_user, initdb, "-D", str(data), "-U", "askclinic", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *as_user,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(home / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {home}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql://askclinic@127.0.0.1:{port}/postgres"
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(params=["folder", "server"])

@@ -23,8 +23,12 @@ def insights_command(
         Path | None, typer.Option("--report", help="Write the report to FILE.html (with plots) or FILE.md.")
     ] = None,
     db: Annotated[
-        Path | None,
-        typer.Option("--db", help="Feedback and question-log file [env ASKCLINIC_FEEDBACK_DB]", show_default=False),
+        str | None,
+        typer.Option(
+            "--db",
+            help="Feedback and question-log file or database URL [env ASKCLINIC_FEEDBACK_DB]",
+            show_default=False,
+        ),
     ] = None,
     store: Annotated[str | None, typer.Option("--store", help="Store, for the list of posts never cited.")] = None,
 ) -> None:
@@ -41,6 +45,7 @@ def insights_command(
     """
     from datetime import date
 
+    from .database import shown
     from .factory import make_embeddings, make_store
     from .feedback import FeedbackStore
     from .insights import compute, to_html, to_markdown
@@ -67,7 +72,9 @@ def insights_command(
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if not rows:
-        err.print(f"no logged questions in {path}; turn the log on with ASKCLINIC_QUESTION_LOG=true", highlight=False)
+        err.print(
+            f"no logged questions in {shown(path)}; turn the log on with ASKCLINIC_QUESTION_LOG=true", highlight=False
+        )
     text = to_markdown(found)
     if report is None:
         out.print(text, highlight=False, markup=False)

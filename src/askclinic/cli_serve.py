@@ -66,6 +66,7 @@ def _ingest_samples(settings: Settings, embeddings: SentenceEmbeddings, target: 
 
 def serve(host: str | None = None, port: int | None = None, store: str | None = None) -> None:
     """Start the web chat on ``host:port``; an empty store is first loaded with the sample archive."""
+    from .database import shown
     from .factory import make_embeddings, make_pipeline, make_store
     from .feedback import FeedbackStore
     from .question_log import QuestionLog
@@ -101,7 +102,9 @@ def serve(host: str | None = None, port: int | None = None, store: str | None = 
         where = f"{host or 'the default address'}:{port or 'the default port'}"
         err.print(f"[bold red]error:[/] cannot listen on {where}: {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    err.print(f"askclinic web chat on [bold]{url}[/] (store {settings.store}; feedback in {settings.feedback_db})")
+    err.print(
+        f"askclinic web chat on [bold]{url}[/] (store {settings.store}; feedback in {shown(settings.feedback_db)})"
+    )
     err.print("Ctrl+C stops it")
     demo.block_thread()
 
@@ -109,10 +112,10 @@ def serve(host: str | None = None, port: int | None = None, store: str | None = 
 @feedback_app.command("export")
 def export(
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
-            help="Feedback file [env ASKCLINIC_FEEDBACK_DB; default .askclinic/feedback.sqlite3]",
+            help="Feedback file or database URL [env ASKCLINIC_FEEDBACK_DB; default .askclinic/feedback.sqlite3]",
             show_default=False,
         ),
     ] = None,
@@ -139,10 +142,11 @@ def export(
     """
     import sys
 
+    from .database import exists
     from .feedback import FeedbackStore, export_lines
 
     path = db or Settings().feedback_db
-    if db is not None and not db.exists():
+    if db is not None and not exists(db):
         err.print(f"[bold red]error:[/] no feedback file at {db}", highlight=False)
         raise typer.Exit(2)
     if as_eval is not None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine, delete, insert, select, update
+
+from .database import engine, exists, feedback_table, is_url
 from .errors import ConfigError
 from .logs import clip
 from .types import Answer, Status
@@ -25,32 +26,6 @@ REASONS = ("wrong source", "wrong answer", "unsafe", "did not answer")
 RATINGS = ("up", "down")
 FORMATS = ("jsonl", "csv")
 EXPORT_FIELDS = ("question", "history", "expected_status", "category", "notes", "answer_given", "citations_given")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,   -- UTC, ISO 8601
-    question TEXT NOT NULL,     -- as the patient typed it
-    history TEXT NOT NULL,      -- JSON list of the earlier questions of the conversation
-    asked TEXT NOT NULL,        -- as searched (a follow-up rewritten with the earlier topic)
-    answer TEXT NOT NULL,       -- the answer body, without the disclaimer
-    status TEXT NOT NULL,
-    citations TEXT NOT NULL,    -- JSON list of citation objects
-    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-    reason TEXT NOT NULL DEFAULT ''
-)
-"""
-
-
-def connect(path: Path, schema: str, what: str) -> sqlite3.Connection:
-    """The SQLite file at ``path`` (its folder created) with ``schema`` applied; errors name it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=10)
-        conn.execute(schema)
-    except (OSError, sqlite3.Error) as e:
-        raise ConfigError(f"cannot open {what} {path} ({e}); set ASKCLINIC_FEEDBACK_DB to a writable path") from e
-    return conn
 
 
 @dataclass(frozen=True)
@@ -93,68 +68,74 @@ class Feedback:
 
 
 class FeedbackStore:
-    """The feedback table in one SQLite file (created with its folder on first write)."""
+    """The feedback table in a SQLite file (created with its folder on first write) or in the
+    database a URL names (``postgresql://…``, shared by app replicas)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+    def __init__(self, location: Path | str) -> None:
+        self.location = str(location)
+        self.path = None if is_url(location) else Path(location)
 
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path, _SCHEMA, "the feedback file")
+    def _engine(self) -> Engine:
+        return engine(self.location, "the feedback database", (feedback_table,))
 
     def rate(self, turn: Turn, rating: str, row_id: int | None = None) -> int:
         """Record (or change) a rating of ``turn``; returns the row id."""
         if rating not in RATINGS:
             raise ValueError(f"rating must be one of {RATINGS}, not {clip(repr(rating))}")
         a = turn.answer
-        with closing(self._connect()) as conn, conn:
+        with self._engine().begin() as conn:
             if row_id is not None:
-                conn.execute("UPDATE feedback SET rating = ?, reason = '' WHERE id = ?", (rating, row_id))
+                conn.execute(
+                    update(feedback_table).where(feedback_table.c.id == row_id).values(rating=rating, reason="")
+                )
                 return row_id
-            cur = conn.execute(
-                "INSERT INTO feedback (created_at, question, history, asked, answer, status, "
-                "citations, rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                    turn.question,
-                    json.dumps(list(turn.history), ensure_ascii=False),
-                    turn.asked,
-                    a.answer,
-                    a.status.value,
-                    json.dumps([c.to_dict() for c in a.citations], ensure_ascii=False),
-                    rating,
-                ),
+            result = conn.execute(
+                insert(feedback_table).values(
+                    created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    question=turn.question,
+                    history=json.dumps(list(turn.history), ensure_ascii=False),
+                    asked=turn.asked,
+                    answer=a.answer,
+                    status=a.status.value,
+                    citations=json.dumps([c.to_dict() for c in a.citations], ensure_ascii=False),
+                    rating=rating,
+                    reason="",
+                )
             )
-            return int(cur.lastrowid or 0)
+            key = result.inserted_primary_key
+            return int(key[0]) if key else 0
 
     def set_reason(self, row_id: int, reason: str) -> None:
         if reason not in REASONS:
             raise ValueError(f"reason must be one of {REASONS}, not {clip(repr(reason))}")
-        with closing(self._connect()) as conn, conn:
-            conn.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, row_id))
+        with self._engine().begin() as conn:
+            conn.execute(update(feedback_table).where(feedback_table.c.id == row_id).values(reason=reason))
 
     def remove(self, row_id: int) -> None:
         """Forget a rating the patient took back."""
-        with closing(self._connect()) as conn, conn:
-            conn.execute("DELETE FROM feedback WHERE id = ?", (row_id,))
+        with self._engine().begin() as conn:
+            conn.execute(delete(feedback_table).where(feedback_table.c.id == row_id))
 
     def rows(self, rating: str | None = None) -> list[Feedback]:
-        if not self.path.exists():
+        if not exists(self.location):
             return []
-        query = "SELECT * FROM feedback" + (" WHERE rating = ?" if rating else "") + " ORDER BY id"
-        with closing(self._connect()) as conn:
-            found = conn.execute(query, (rating,) if rating else ()).fetchall()
+        query = select(feedback_table).order_by(feedback_table.c.id)
+        if rating:
+            query = query.where(feedback_table.c.rating == rating)
+        with self._engine().connect() as conn:
+            found = conn.execute(query).all()
         return [
             Feedback(
-                id=r[0],
-                created_at=r[1],
-                question=r[2],
-                history=tuple(json.loads(r[3])),
-                asked=r[4],
-                answer=r[5],
-                status=r[6],
-                citations=tuple(json.loads(r[7])),
-                rating=r[8],
-                reason=r[9],
+                id=r.id,
+                created_at=r.created_at,
+                question=r.question,
+                history=tuple(json.loads(r.history)),
+                asked=r.asked,
+                answer=r.answer,
+                status=r.status,
+                citations=tuple(json.loads(r.citations)),
+                rating=r.rating,
+                reason=r.reason,
             )
             for r in found
         ]

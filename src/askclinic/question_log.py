@@ -10,30 +10,16 @@ lives in the feedback database file.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .errors import ConfigError
-from .feedback import connect
-from .scrub import scrub
+from sqlalchemy import Engine, delete, insert, select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS questions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,   -- UTC, ISO 8601
-    status TEXT NOT NULL,
-    language TEXT NOT NULL,
-    concept TEXT NOT NULL DEFAULT '',  -- safety concept of an urgent or refused reply
-    cited TEXT NOT NULL,        -- JSON list of the cited post ids, in order
-    latency_ms REAL NOT NULL,
-    question TEXT NOT NULL,     -- scrubbed of personal data
-    asked TEXT NOT NULL         -- as searched (follow-ups rewritten), scrubbed
-)
-"""
+from .database import engine, exists, is_url, questions_table
+from .errors import ConfigError
+from .scrub import scrub
 
 
 @dataclass(frozen=True)
@@ -49,16 +35,18 @@ class LoggedQuestion:
 
 
 class QuestionLog:
-    """The question table in one SQLite file; ``record`` also enforces the retention period."""
+    """The question table in the feedback database (a SQLite file or a URL); ``record`` also
+    enforces the retention period."""
 
     def __init__(self, path: Path | str, days: int = 90) -> None:
         if days < 1:
             raise ConfigError(f"ASKCLINIC_QUESTION_LOG_DAYS must be at least 1, not {days}")
-        self.path = Path(path)
+        self.location = str(path)
+        self.path = None if is_url(path) else Path(path)
         self.days = days
 
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path, _SCHEMA, "the question log")
+    def _engine(self) -> Engine:
+        return engine(self.location, "the question log", (questions_table,))
 
     def record(
         self,
@@ -72,32 +60,30 @@ class QuestionLog:
         now: datetime | None = None,
     ) -> None:
         now = now or datetime.now(UTC)
-        with closing(self._connect()) as conn, conn:
+        cutoff = (now - timedelta(days=self.days)).isoformat(timespec="seconds")
+        with self._engine().begin() as conn:
             conn.execute(
-                "INSERT INTO questions (created_at, status, language, concept, cited, latency_ms, question, asked) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now.isoformat(timespec="seconds"),
-                    status,
-                    language,
-                    concept,
-                    json.dumps(list(cited), ensure_ascii=False),
-                    round(latency_ms, 1),
-                    scrub(question),
-                    scrub(asked),
-                ),
+                insert(questions_table).values(
+                    created_at=now.isoformat(timespec="seconds"),
+                    status=status,
+                    language=language,
+                    concept=concept,
+                    cited=json.dumps(list(cited), ensure_ascii=False),
+                    latency_ms=round(latency_ms, 1),
+                    question=scrub(question),
+                    asked=scrub(asked),
+                )
             )
-            cutoff = (now - timedelta(days=self.days)).isoformat(timespec="seconds")
-            conn.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
+            conn.execute(delete(questions_table).where(questions_table.c.created_at < cutoff))
 
     def rows(self, since: str = "") -> list[LoggedQuestion]:
         """Logged questions from ``since`` (an ISO date) on, oldest first; [] without a log file."""
-        if not self.path.exists():
+        if not exists(self.location):
             return []
-        with closing(self._connect()) as conn:
-            found = conn.execute(
-                "SELECT created_at, status, language, concept, cited, latency_ms, question, asked "
-                "FROM questions WHERE created_at >= ? ORDER BY id",
-                (since,),
-            ).fetchall()
+        t = questions_table
+        query = select(
+            t.c.created_at, t.c.status, t.c.language, t.c.concept, t.c.cited, t.c.latency_ms, t.c.question, t.c.asked
+        )
+        with self._engine().connect() as conn:
+            found = conn.execute(query.where(t.c.created_at >= since).order_by(t.c.id)).all()
         return [LoggedQuestion(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), float(r[5]), r[6], r[7]) for r in found]

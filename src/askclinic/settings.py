@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,7 +22,10 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_api_key: str = "not-needed"
     llm_timeout: float = Field(30.0, gt=0)
-    feedback_db: Path = Path(".askclinic/feedback.sqlite3")
+    feedback_db: str = Field(
+        ".askclinic/feedback.sqlite3",
+        description="feedback and question-log database: a SQLite file, or a URL such as postgresql://user:pw@host/db",
+    )
     question_log: bool = Field(False, description="log chat questions (scrubbed of personal data) for staff insights")
     question_log_days: int = Field(90, ge=1, description="days a logged question is kept")
     staff_password: str = Field("", description="password of the staff page; empty: no staff page")
