@@ -126,6 +126,23 @@ def test_a_follow_up_keeps_the_conversations_procedure(question, history, kept) 
 
 
 @pytest.mark.parametrize(
+    ("question", "history", "carried", "dropped"),
+    [
+        ("실리프팅은요?", ["필러 붓기 얼마나 가요?"], {"붓기", "얼마나"}, {"필러"}),
+        ("what about a chemical peel", ["what should i avoid after laser hair removal?"], {"avoid", "after"}, {"hair"}),
+        ("and botox?", ["how long does swelling last after lip filler?"], {"swelling", "long"}, {"lip", "filler"}),
+        ("hifu?", ["how many sessions of laser toning do i need"], {"many", "sessions"}, {"toning", "laser"}),
+    ],
+)
+def test_a_new_procedure_alone_asks_the_last_question_of_it(question, history, carried, dropped) -> None:
+    """ "실리프팅은요?" after a filler question: the filler question, asked of the thread lift
+    (without the earlier procedure or its body area)."""
+    asked = rewrite(question, history)
+    assert carried <= words(asked), asked
+    assert not dropped & words(asked), asked
+
+
+@pytest.mark.parametrize(
     ("question", "history"),
     [
         ("does botox hurt?", ["how long does a thread lift last?"]),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
+from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
 from .glossary import Glossary, default_glossary
 from .lexical import tokens
 
@@ -138,9 +138,14 @@ def procedure_words(text: str, glossary: Glossary | None = None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# Words that belong to a procedure's name when next to it: "skin booster", "chemical peel".
+_NAME_PARTS = frozenset(tokens("skin chemical"))
+_AREA_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for names in AREAS.values() for w in names) + r")\b", re.I)
+
+
 def _names_procedure(word: str) -> bool:
     found = tokens(word)
-    return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] == "skin")
+    return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] in _NAME_PARTS)
 
 
 def _points_back(text: str) -> bool:
@@ -166,6 +171,10 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
         _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     )
     if own_procedures and not (compares and context):
+        about = [w for w in own if not any(w in p or p in w for p in own_procedures)]
+        if not about and not _frame(body, glossary) and context:
+            # "실리프팅은요?", "what about a chemical peel?": the last question, asked of the new procedure
+            return _with(body, _without_procedures(context, glossary).split())
         frame = _frame(previous, glossary) if connected else ""
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
     follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
@@ -189,6 +198,15 @@ def keeps_post(question: str, searched: str, glossary: Glossary | None = None) -
         return False
     body, _ = _split_connector(" ".join(question.split()))
     return not procedure_words(body, glossary or default_glossary())
+
+
+def _without_procedures(text: str, glossary: Glossary) -> str:
+    """``text`` without the words that name its procedures and body areas ("how long does
+    swelling last after" from "... after lip filler"): what was asked, for another procedure."""
+    plain = _TAG.sub(" ", text)
+    for name in sorted(procedure_words(plain, glossary), key=len, reverse=True):
+        plain = re.sub(re.escape(name), " ", plain, flags=re.IGNORECASE)
+    return " ".join(_AREA_WORDS.sub(" ", plain).split())
 
 
 def _with(body: str, words: Sequence[str]) -> str:

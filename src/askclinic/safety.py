@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .datafiles import load_table
 from .errors import ConfigError
-from .lexical import Speller
+from .lexical import Speller, spelling_vocabulary
 from .types import Status
 
 DISCLAIMER = (
@@ -134,7 +134,16 @@ class SafetyGate:
         (closer still when it would overrule the table's refusal)."""
         if self.backstop is None:
             return None
-        return self.backstop.check(normalize(question), strict=over_refusal)
+        text = normalize(question)
+        verdict = self.backstop.check(text, strict=over_refusal)
+        if self.speller is None or (verdict is not None and verdict.status is Status.URGENT):
+            return verdict
+        fixed = self.speller.correct(text)
+        if fixed == text:
+            return verdict
+        # "hwo many toning sesions" is asked like "how many toning sessions": a typo never makes a
+        # question refused; an emergency is found in either spelling
+        return self.backstop.check(fixed, strict=over_refusal)
 
 
 def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
@@ -144,9 +153,11 @@ def _worse(a: Verdict | None, b: Verdict | None) -> Verdict | None:
 
 
 def table_vocabulary(rules: tuple[Rule, ...], examples: tuple[Example, ...]) -> Counter[str]:
-    """English words of the table's examples and patterns, for one-letter typo fixes."""
+    """Words a typo is fixed towards: the table's own (its examples and patterns; preferred) and
+    common English words ("hwo" -> "how", "sesions" -> "sessions")."""
     texts = [e.text for e in examples] + [p.pattern for r in rules for p in (*r.patterns, *sum(r.all_of, ()))]
-    return Counter(w for t in texts for w in re.findall(r"(?<![\\a-z])[a-z]{4,}", t.lower()))
+    table = Counter(w for t in texts for w in re.findall(r"(?<![\\a-z])[a-z]{4,}", t.lower()))
+    return spelling_vocabulary([]) + Counter({w: 1000 * n for w, n in table.items()})
 
 
 @dataclass(frozen=True)
