@@ -67,6 +67,36 @@ def test_a_running_pipeline_answers_a_post_ingested_after_it_started(tmp_path: P
     assert any(h.lexical > 0 and h.chunk.post_id == "007_skin-booster.txt" for h in later.hits)
 
 
+def test_a_post_corrected_in_place_is_never_quoted_as_it_was(tmp_path: Path, real_embeddings) -> None:
+    """Staff fix a figure in a post and ingest it again: the chunk count is the same, but a
+    running app must drop the old text everywhere (word index, sections), not only in Chroma."""
+    from askclinic.ingestion import ingest
+    from askclinic.pipeline import AskPipeline
+    from askclinic.retrieval import HybridSearch
+    from askclinic.store import open_store
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    post = archive / "003_thread-lift-aftercare.txt"
+    shutil.copy(SAMPLES / post.name, post)
+    store = open_store(str(tmp_path / "store"), real_embeddings.model_id)
+    assert ingest([archive], store, real_embeddings).ok
+    search = HybridSearch(store, real_embeddings)
+    pipeline = AskPipeline(search)
+    question = "how long does swelling last after a thread lift?"
+    assert "7 to 10 days" in pipeline.answer(question).answer
+    before = store.count()
+    post.write_text(post.read_text(encoding="utf-8").replace("7 to 10 days", "8 to 11 days"), encoding="utf-8")
+    assert ingest([archive], open_store(str(tmp_path / "store"), real_embeddings.model_id), real_embeddings).ok
+    assert store.count() == before  # the same chunks, rewritten
+    answer = pipeline.answer(question)
+    assert "8 to 11 days" in answer.answer and "7 to 10 days" not in answer.answer, answer.answer
+    indexed = [c.text for c in search.chunks_indexed()]
+    assert any("8 to 11 days" in t for t in indexed) and not any("7 to 10 days" in t for t in indexed)
+    (hit,) = [h for h in answer.hits if "8 to 11 days" in h.chunk.text][:1]
+    assert all("7 to 10 days" not in c.text for c in search.section_of(hit.chunk))
+
+
 def test_app_py_on_an_empty_store_loads_the_samples_and_answers(tmp_path: Path) -> None:
     from gradio_client import Client
 

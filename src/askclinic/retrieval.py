@@ -53,6 +53,7 @@ class HybridSearch:
         self._sections: dict[tuple[str, int], list[Chunk]] = {}
         self._about: dict[str, Chunk] = {}
         self._count = -1
+        self._version: tuple[int, str] = (-1, "")  # the store's chunk count and revision indexed
 
     def prepare(self, question: str) -> Query:
         """The text to search: Korean through the glossary, patients' words to the archive's,
@@ -68,15 +69,16 @@ class HybridSearch:
         One rebuild at a time: while it runs, other requests keep using the index they have
         instead of waiting for (and repeating) the rebuild.
         """
-        count = self.store.count()
-        if count == self._count and self._index is not None:
+        version = (self.store.count(), self.store.revision())
+        if version == self._version and self._index is not None:
             return
         if not self._lock.acquire(blocking=self._index is None):
             return  # another request is rebuilding; the current index serves meanwhile
         try:
-            count = self.store.count()
-            if count == self._count and self._index is not None:
+            version = (self.store.count(), self.store.revision())
+            if version == self._version and self._index is not None:
                 return  # rebuilt by the request that held the lock
+            count = version[0]
             chunks = self.store.chunks()
             sections: dict[tuple[str, int], list[Chunk]] = {}
             for c in sorted(chunks, key=lambda c: (c.post_id, c.chunk_index)):
@@ -86,6 +88,7 @@ class HybridSearch:
             self._about = {c.post_id: c for c in chunks if c.section == ABOUT}
             self._chunks = chunks
             self._count = count
+            self._version = version
         finally:
             self._lock.release()
 
@@ -93,6 +96,11 @@ class HybridSearch:
     def indexed_chunks(self) -> int | None:
         """Chunks in the lexical index now serving (its version), or None before the first build."""
         return self._count if self._index is not None else None
+
+    def chunks_indexed(self) -> list[Chunk]:
+        """The chunks the word index was built from (the store as of its last change)."""
+        self.refresh()
+        return list(self._chunks or ())
 
     @property
     def index(self) -> LexicalIndex:

@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -256,6 +257,20 @@ class Store:
                 self._collection = None
         return self.collection().count() if self.exists() else 0
 
+    def revision(self) -> str:
+        """A stamp that every write changes (a post edited in place keeps its chunk count, so the
+        count alone cannot tell that the text changed); '' before the first write."""
+        try:  # one call by name (never a listing of every collection)
+            meta = self.client.get_collection(self.name, embedding_function=None).metadata or {}
+        except Exception:  # dropped or replaced meanwhile: the next question looks again
+            return ""
+        return str(meta.get("revision", ""))
+
+    def _touch(self, col: Any) -> None:
+        """Record that the collection's contents changed, for apps reading it (``revision``)."""
+        meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        col.modify(metadata={**meta, "embedding_model": self.model_id, "revision": uuid.uuid4().hex})
+
     # -- reading -----------------------------------------------------------------------
     def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
         col = self.collection()
@@ -341,10 +356,13 @@ class Store:
         col.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
         if stale:
             col.delete(ids=sorted(stale))
+        self._touch(col)
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         if ids:
-            self.collection().delete(ids=list(ids))
+            col = self.collection()
+            col.delete(ids=list(ids))
+            self._touch(col)
 
     def as_vectorstore(self, embeddings: Any) -> Any:
         """The same collection as a LangChain ``Chroma`` vector store."""
