@@ -316,3 +316,19 @@ def test_a_post_without_a_byline_does_not_answer_who_wrote_it(pipeline) -> None:
 def test_hours_of_aftercare_do_not_answer_how_long_a_visit_takes(pipeline) -> None:
     answer = pipeline.answer("how long does a bikini area laser hair removal session take")
     assert "24 hours" not in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which lasts longer, filler swelling or thread lift swelling?",
+        "필러 붓기랑 실리프팅 붓기 중에 뭐가 더 오래가요?",
+    ],
+)
+def test_a_comparison_of_procedures_answers_the_same_thing_for_each(pipeline, question) -> None:
+    """Each procedure's own swelling figure, cited from its own post: not another fact of the
+    second procedure's post that merely names it."""
+    answer = pipeline.answer(question)
+    first = first_sentence(answer.answer)
+    assert "3 to 5 days" in first and "7 to 10 days" in first, answer.answer
+    assert {c.post_id for c in answer.citations} == {"002_filler-longevity.txt", "003_thread-lift-aftercare.txt"}

@@ -426,6 +426,9 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
+            compared = self._per_procedure(question, hits, prefer)
+            if compared:
+                return self._composition(compared, korean, together=len(compared))
             chosen = self._complements(question, ranked)
             if len(chosen) > 1:
                 basis = self._basis(chosen[0]) if STAT_LINE.match(chosen[0].sentence) else None
@@ -482,6 +485,25 @@ class ExtractiveComposer:
             return len({(c.chunk.post_id, c.chunk.section_index) for c in chosen}) == 1
 
         return max(options, key=lambda chosen: (self._covers(chosen, topic), one_list(chosen), -options.index(chosen)))
+
+    def _per_procedure(self, question: str, hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+        """For a comparison of procedures ("filler swelling or thread lift swelling, which lasts
+        longer?"): the best answer to the question asked of each procedure alone, in the order
+        named; [] unless every procedure has one."""
+        named = procedures_named(question)
+        if len(named) < 2:
+            return []
+        chosen: list[Candidate] = []
+        for name in named[:MAX_PARTS]:
+            alone = question
+            for other in named:
+                if other != name:
+                    alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
+            best = next((c for c in self.rank(alone, hits, None, prefer) if c.answers), None)
+            if best is None or best in chosen:
+                return []
+            chosen.append(best)
+        return chosen
 
     @staticmethod
     def _covers(chosen: list[Candidate], topic: dict[str, float]) -> float:
