@@ -332,3 +332,14 @@ def test_a_comparison_of_procedures_answers_the_same_thing_for_each(pipeline, qu
     first = first_sentence(answer.answer)
     assert "3 to 5 days" in first and "7 to 10 days" in first, answer.answer
     assert {c.post_id for c in answer.citations} == {"002_filler-longevity.txt", "003_thread-lift-aftercare.txt"}
+
+
+def test_each_part_of_a_question_gets_its_own_answer(pipeline) -> None:
+    """ "How long does it take and how long can't I massage?": the visit's minutes and the
+    week without massage, each part asked alone (the second of the procedure the first names)."""
+    answer = pipeline.answer(
+        "how long does the jaw botox needle part take and how long do i have to not massage my jaw after"
+    )
+    first = first_sentence(answer.answer)
+    assert "about 10 minutes" in first and "1 week" in first, answer.answer
+    assert first.index("10 minutes") < first.index("1 week")  # in the order asked

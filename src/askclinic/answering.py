@@ -96,6 +96,12 @@ MULTI_PART = re.compile(
     r"\b(or|vs\.?|versus|compared?|than|both|and (how|what|when|which|is|are|does|do|can|will|should|why)|"
     r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type))\b|\?.+\?|;"
 )
+# Where a question in parts splits: "... and how long ...", "..., and can I ...", "..., how far apart".
+_PARTS = re.compile(
+    r",?\s+and\s+(?=(?:how|what|when|which|is|are|does|do|can|will|should|why)\b)"
+    r"|,\s*(?=(?:how|what|when|which|why)\b)",
+    re.I,
+)
 _MAX_WORDS = re.compile(r"\b(most|highest|commonest|biggest|largest|greatest|longest|worst)\b")
 _MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely)\b")
 _FIGURE = re.compile(r"(\d[\d.,]*)\s*%")
@@ -426,7 +432,7 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
-            compared = self._per_procedure(question, hits, prefer)
+            compared = self._per_procedure(question, hits, prefer) or self._per_part(question, hits, prefer)
             if compared:
                 return self._composition(compared, korean, together=len(compared))
             chosen = self._complements(question, ranked)
@@ -500,6 +506,24 @@ class ExtractiveComposer:
                 if other != name:
                     alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
             best = next((c for c in self.rank(alone, hits, None, prefer) if c.answers), None)
+            if best is None or best in chosen:
+                return []
+            chosen.append(best)
+        return chosen
+
+    def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+        """For a question in parts ("how long does it take and how long can't I massage?"): the
+        best answer to each part asked alone (a part naming no procedure is asked of the ones the
+        question names), in the order asked; [] unless every part has its own answer."""
+        parts = [p.strip(" ,.") for p in _PARTS.split(question) if p and p.strip(" ,.")]
+        parts = [p for p in parts if len(tokens(p)) >= 2]
+        if not 2 <= len(parts) <= MAX_PARTS:
+            return []
+        named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
+        chosen: list[Candidate] = []
+        for part in parts:
+            asked = part if procedures_named(part) or not named else f"{part} {named}"
+            best = next((c for c in self.rank(asked, hits, None, prefer) if c.answers), None)
             if best is None or best in chosen:
                 return []
             chosen.append(best)
