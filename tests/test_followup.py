@@ -53,6 +53,21 @@ def test_only_words_of_the_conversation_are_used(question, history) -> None:
     assert asked != question
 
 
+@pytest.mark.parametrize(
+    ("question", "history", "kept", "dropped"),
+    [
+        ("효과는 얼마나 유지돼요?", ["실리프팅 후에 사우나 언제 가능해요?"], "실리프팅", "사우나"),
+        ("how long do the results last?", [BRUISE], "thread lift", "bruise"),
+    ],
+)
+def test_a_follow_up_naming_its_subject_keeps_only_the_procedure(question, history, kept, dropped) -> None:
+    """ "How long do the results last?" after a bruising question asks about the results of the
+    same procedure, not about bruising; "how long does it last?" still means the bruise."""
+    asked = rewrite(question, history)
+    assert kept in asked and dropped not in asked, asked
+    assert "bruise" in rewrite("how long does it last?", [BRUISE])
+
+
 def test_what_about_asks_the_last_question_about_the_new_topic() -> None:
     asked = rewrite("what about botox?", [SWELLING])
     assert {"botox", "how", "long"} <= words(asked)

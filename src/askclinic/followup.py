@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
-from .glossary import Glossary, default_glossary
+from .glossary import Glossary, default_glossary, is_korean
 from .lexical import tokens
 
 # Words that say what is asked rather than what it is about; a question made only of these
@@ -143,6 +143,15 @@ _NAME_PARTS = frozenset(tokens("skin chemical"))
 _AREA_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for names in AREAS.values() for w in names) + r")\b", re.I)
 
 
+# Question words that name what is asked about: a follow-up holding one has a subject of its own.
+SUBJECT_WORDS = frozenset(tokens("result results effect effects recovery downtime cost costs price"))
+
+
+def _names_its_subject(body: str, glossary: Glossary) -> bool:
+    english = glossary.translate(body) if is_korean(body) else body
+    return bool(SUBJECT_WORDS & set(tokens(english)))
+
+
 def _names_procedure(word: str) -> bool:
     found = tokens(word)
     return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] in _NAME_PARTS)
@@ -180,8 +189,12 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     if own and not follow_up:
         return question
-    if not own:  # "how long does it last?": the last question's topic words
-        return _with(body, topic_words(previous, glossary))
+    if not own:
+        if context and not _points_back(body) and _names_its_subject(body, glossary):
+            # "효과는 얼마나 유지돼요?", "and the results?": what is asked about is named; only the
+            # procedure carries over (not the last question's sauna or bruise)
+            return _with(body, procedure_words(context, glossary))
+        return _with(body, topic_words(previous, glossary))  # "how long does it last?"
     carried = procedure_words(context, glossary) if context else []
     if _points_back(body):  # "will they soften?": what "they" were is in the last question's topic
         carried += topic_words(previous, glossary)
