@@ -316,7 +316,7 @@ def test_requests_during_an_index_rebuild_use_the_old_index(pipeline) -> None:
     search = pipeline.search
     search.refresh()
     before = search.index
-    search._count = -1  # pretend the store changed
+    search._version = (-1, "")  # pretend the store changed
     assert search._lock.acquire()  # another request is rebuilding
     try:
         search.refresh()  # returns at once with the current index instead of waiting

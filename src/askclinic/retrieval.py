@@ -52,7 +52,6 @@ class HybridSearch:
         self._index: LexicalIndex | None = None
         self._sections: dict[tuple[str, int], list[Chunk]] = {}
         self._about: dict[str, Chunk] = {}
-        self._count = -1
         self._version: tuple[int, str] = (-1, "")  # the store's chunk count and revision indexed
 
     def prepare(self, question: str) -> Query:
@@ -78,7 +77,6 @@ class HybridSearch:
             version = (self.store.count(), self.store.revision())
             if version == self._version and self._index is not None:
                 return  # rebuilt by the request that held the lock
-            count = version[0]
             chunks = self.store.chunks()
             sections: dict[tuple[str, int], list[Chunk]] = {}
             for c in sorted(chunks, key=lambda c: (c.post_id, c.chunk_index)):
@@ -87,7 +85,6 @@ class HybridSearch:
             self._sections = sections
             self._about = {c.post_id: c for c in chunks if c.section == ABOUT}
             self._chunks = chunks
-            self._count = count
             self._version = version
         finally:
             self._lock.release()
@@ -95,7 +92,7 @@ class HybridSearch:
     @property
     def indexed_chunks(self) -> int | None:
         """Chunks in the lexical index now serving (its version), or None before the first build."""
-        return self._count if self._index is not None else None
+        return self._version[0] if self._index is not None else None
 
     def chunks_indexed(self) -> list[Chunk]:
         """The chunks the word index was built from (the store as of its last change)."""
