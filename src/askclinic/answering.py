@@ -52,7 +52,7 @@ ANSWER_KINDS = (
     ),
     (  # how far apart sessions are
         re.compile(r"\bapart\b|\bbetween\b|\bgap\b|\binterval|\bhow often\b|\btop.?ups?\b|\bagain\b|\brepeat"),
-        re.compile(r"\bapart\b|\bevery\b|\bintervals?\b|\bspaced\b|\bonce\b|\bwait\b|\bat least\b"),
+        re.compile(r"\bapart\b|\bevery\b|\bintervals?\b|\bspaced\b|\bonce\b|\bwait(ing)?\b|\bat least\b"),
     ),
     (  # how soon a change shows
         re.compile(
