@@ -324,7 +324,6 @@ class ExtractiveComposer:
         counted_strict = bool(
             counted
             and noun
-            and counted_re
             and not _WHY_Q.search(lowered)
             and not set(tokens(counted.group(1).split(noun)[0] + noun)) & _COUNT_ANSWERED_OTHERWISE
         )
@@ -364,7 +363,7 @@ class ExtractiveComposer:
                 continue  # how long a visit takes is said in minutes or hours
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
-            if counted_strict and not counted_re.search(sentence):  # type: ignore[union-attr]
+            if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
             words = set(tokens(sentence))
             if aliases:  # a name of the procedure or area asked about, in the sentence's own words
