@@ -157,6 +157,16 @@ def test_a_new_procedure_alone_asks_the_last_question_of_it(question, history, c
     assert not dropped & words(asked), asked
 
 
+def test_the_last_question_is_carried_without_its_procedure_however_it_was_typed() -> None:
+    """Capitals and markup in the earlier question: its procedure and area still go, and no
+    word the patient did not type comes in."""
+    history = ["How long does SWELLING last after <b>Lip Filler</b>?"]
+    asked = rewrite("what about botox?", history)
+    assert {"swelling", "long", "botox"} <= words(asked), asked
+    assert not {"lip", "filler", "b"} & words(asked), asked
+    assert words(asked) <= words("what about botox? " + history[0]), asked
+
+
 @pytest.mark.parametrize(
     ("question", "history"),
     [
