@@ -303,6 +303,9 @@ def test_everyday_words_the_posts_do_not_use_are_not_unknown_names(pipeline) -> 
         assert figure in answer.answer, (question, answer.answer)
     index = pipeline.search.index
     assert index.unknown_names("can i go back to work tmrw, when are the appts", KNOWN_NAMES) == []
+    # a person's name is not a treatment the posts do not know
+    named = pipeline.answer("hi my name is jisoo, how long does swelling last after a thread lift?")
+    assert named.status is Status.ANSWERED and "7 to 10 days" in named.answer, named.answer
     assert index.unknown_names("is thermage or ulthera better", KNOWN_NAMES) == ["thermage"]
 
 

@@ -62,6 +62,10 @@ _SURFACE = re.compile(r"[A-Za-z]+")
 # does not know ("thermage" 1.2, "tranexamic" 1.5), unlike chat words ("appts" 1.8, "tmrw" 1.8)
 # and everyday words ("slimmer" 2.9). Chosen on the dev answer sets.
 NAME_ZIPF = 1.7
+# A person named in the question ("my name is jisoo", "dr kim"): never an unknown treatment.
+_NAMED_PERSON = re.compile(
+    r"\b(?:my name is|my name's|name is|call me|dr\.?|doctor|mr\.?|ms\.?|mrs\.?)\s+[a-z]+(?:\s+[a-z]+)?"
+)
 MIN_NAME_LENGTH = 5
 MIN_CORRECTED_LENGTH = 4  # shorter words are only fixed by a swap of two letters ("hwo" -> "how")
 
@@ -172,9 +176,10 @@ class LexicalIndex:
         A question about such a thing is not answered from posts about something else.
         ``known``: words the caller maps to a topic of its own (brand names of a procedure)."""
         skip = {w.lower() for w in known}
+        text = _NAMED_PERSON.sub(" ", text.lower())  # "my name is jisoo", "dr kim": people, not treatments
         return [
             word
-            for word in dict.fromkeys(_SURFACE.findall(text.lower()))
+            for word in dict.fromkeys(_SURFACE.findall(text))
             if len(word) >= MIN_NAME_LENGTH
             and word not in STOPWORDS
             and word not in skip
