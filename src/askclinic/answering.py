@@ -498,17 +498,14 @@ class ExtractiveComposer:
         named = procedures_named(question)
         if len(named) < 2:
             return []
-        chosen: list[Candidate] = []
+        asked = []
         for name in named[:MAX_PARTS]:
             alone = question
             for other in named:
                 if other != name:
                     alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
-            best = next((c for c in self.rank(alone, hits, None, prefer) if c.answers), None)
-            if best is None or best in chosen:
-                return []
-            chosen.append(best)
-        return chosen
+            asked.append(alone)
+        return self._each_answered(asked, hits, prefer)
 
     def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
@@ -519,9 +516,13 @@ class ExtractiveComposer:
         if not 2 <= len(parts) <= MAX_PARTS:
             return []
         named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
+        asked = [part if procedures_named(part) or not named else f"{part} {named}" for part in parts]
+        return self._each_answered(asked, hits, prefer)
+
+    def _each_answered(self, questions: list[str], hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+        """The best answering sentence for each question, in order; [] unless each has its own."""
         chosen: list[Candidate] = []
-        for part in parts:
-            asked = part if procedures_named(part) or not named else f"{part} {named}"
+        for asked in questions:
             best = next((c for c in self.rank(asked, hits, None, prefer) if c.answers), None)
             if best is None or best in chosen:
                 return []

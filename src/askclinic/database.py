@@ -50,6 +50,7 @@ questions_table = Table(
 )
 
 _engines: dict[str, Engine] = {}
+_created: set[tuple[str, str]] = set()  # (url, table) known to exist: checked once per process
 _lock = threading.Lock()
 
 
@@ -94,8 +95,13 @@ def engine(location: str | Path, what: str, tables: tuple[Table, ...]) -> Engine
                 else:
                     found = create_engine(url, pool_pre_ping=True)
                 _engines[url] = found
-        if not all(inspect(found).has_table(t.name) for t in tables):
-            metadata.create_all(found, tables=list(tables), checkfirst=True)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            _created.difference_update((url, t.name) for t in tables)  # the file was removed meanwhile
+        missing = [t for t in tables if (url, t.name) not in _created]
+        if missing:
+            if not all(inspect(found).has_table(t.name) for t in missing):
+                metadata.create_all(found, tables=missing, checkfirst=True)
+            _created.update((url, t.name) for t in missing)
     except (OSError, SQLAlchemyError, ImportError) as e:
         raise ConfigError(
             f"cannot open {what} {shown(location)} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else e}); "
