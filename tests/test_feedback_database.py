@@ -120,3 +120,13 @@ def test_a_feedback_file_of_the_first_release_keeps_its_rows(tmp_path: Path) -> 
         (1, "old question", "up"),
         (2, "new question", "down"),
     ]
+
+
+def test_a_feedback_file_removed_while_the_app_runs_is_created_again(tmp_path: Path) -> None:
+    """Staff archive the file away: the next rating starts a new one instead of failing."""
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    store.rate(turn("first"), "up")
+    path.unlink()
+    store.rate(turn("second"), "down")
+    assert [(r.question, r.rating) for r in store.rows()] == [("second", "down")]

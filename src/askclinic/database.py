@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, Table, Text, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from .errors import ConfigError
 
@@ -90,7 +91,9 @@ def engine(location: str | Path, what: str, tables: tuple[Table, ...]) -> Engine
             if found is None:
                 if url.startswith("sqlite:///"):
                     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-                    found = create_engine(url, connect_args={"timeout": 10})
+                    # a connection per use, as sqlite3 had: a file removed or replaced meanwhile is
+                    # opened afresh instead of written through a stale handle
+                    found = create_engine(url, connect_args={"timeout": 10}, poolclass=NullPool)
                     event.listen(found, "connect", _sqlite_pragmas)
                 else:
                     found = create_engine(url, pool_pre_ping=True)
