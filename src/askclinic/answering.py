@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
 from .lexical import STOPWORDS, LexicalIndex, tokens, weighted_tokens
+from .meaning import Meaning
 from .post_record import ABOUT, record_sentences
 from .text import STAT_LINE
 from .types import Chunk, Citation, Hit
@@ -135,6 +136,11 @@ _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|surv
 # Both thresholds and the weight were chosen on evals/answers_dev.jsonl only
 # (benchmarks/calibrate_floor.py prints both per question); the blind sets are never tuned on.
 MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
+# An English question is answered by a sentence whose e5 question-to-passage cosine reaches this
+# (``meaning``; on the dev sets it kept 293 of 299 answerable English questions and 13 of 40
+# out-of-archive ones, against 269 and 11 for the word-coverage rule). Korean questions keep the
+# coverage rule: e5's cross-language cosines separated them no better.
+MIN_PASSAGE_MATCH = 0.84
 MIN_RELATED = 0.08  # ... and, answering on words, at least this close in meaning ("topping" is not "top")
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
@@ -150,6 +156,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "framed": FRAME_WEIGHT,  # ... in its post's title or section heading instead
     "retrieval": 0.15,  # the chunk's retrieval score, relative to the best hit
     "meaning": SEMANTIC_WEIGHT,  # cosine of the question to "title. sentence"
+    "passage_match": 2.0,  # e5 question-to-passage cosine, less MIN_PASSAGE_MATCH
     "explains": WHY_BONUS,  # a why question, and the sentence explains (because, due to)
     "bare_figure_for_why": -WHY_BONUS,  # a why question, and the sentence is a bare figure
     "rate_for_rate": 0.3,  # "how common" and a percentage
@@ -237,10 +244,13 @@ class Candidate:
     semantic: float = 0.0
     specific: bool = True  # holds a question word its post's title lacks (or the title asks it)
     features: dict[str, float] = field(default_factory=dict)  # what the ranking score is made of
+    passage_match: float | None = None  # e5 cosine, when it decides (an English question)
 
     @property
     def answers(self) -> bool:
         """Close enough in meaning, or in words (beyond what the post's title says), to answer."""
+        if self.passage_match is not None:
+            return self.passage_match >= MIN_PASSAGE_MATCH
         if self.semantic >= MIN_SEMANTIC:
             return True
         return self.coverage >= MIN_COVERAGE and self.specific and self.semantic >= MIN_RELATED
@@ -261,7 +271,9 @@ class ExtractiveComposer:
         section_of: Callable[[Chunk], list[Chunk]],
         embeddings: Embeddings | None = None,
         about_of: Callable[[str], Chunk | None] | None = None,
+        meaning: Meaning | None = None,
     ) -> None:
+        self._meaning = meaning
         self._index = index
         self._section_of = section_of
         self._about_of = about_of
@@ -299,9 +311,13 @@ class ExtractiveComposer:
         hits: list[Hit],
         vector: Sequence[float] | None = None,
         prefer: Sequence[str] = (),
+        typed: str | None = None,
+        korean: bool = False,
     ) -> list[Candidate]:
         """Every sentence of the hits that could answer the question, best answer first
-        (sentences of the ``prefer`` posts, the ones a conversation is about, count more)."""
+        (sentences of the ``prefer`` posts, the ones a conversation is about, count more).
+        ``typed``: the question as the patient typed it (``question`` may be its English search
+        text), matched in meaning to each sentence; ``korean``: it was asked in Korean."""
         intent_words = INTENT_WORDS - _SUPERLATIVE_TOPIC if _SUPERLATIVE.search(question.lower()) else INTENT_WORDS
         weights = {t: w for t, w in weighted_tokens(question).items() if t not in intent_words | GENERIC_WORDS}
         total = sum(weights.values()) or 1.0
@@ -336,6 +352,12 @@ class ExtractiveComposer:
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
+        matches = (
+            self._meaning.similarity(typed or question, [f"{h.chunk.title}. {s}" for h, s in pairs])
+            if self._meaning is not None
+            else [MIN_PASSAGE_MATCH] * len(pairs)
+        )
+        decides = self._meaning is not None and not korean
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
         title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
@@ -348,7 +370,7 @@ class ExtractiveComposer:
         total = sum(weights.values()) or 1.0
         frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
         out: dict[str, Candidate] = {}
-        for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
+        for (hit, sentence), meaning, match in zip(pairs, meanings, matches, strict=True):
             if hit.chunk.section == ABOUT:
                 continue  # the post's record answers only "who wrote / when posted" questions
             frame = frame_words[hit.chunk.chunk_id]
@@ -380,6 +402,7 @@ class ExtractiveComposer:
                 "framed": framed,
                 "retrieval": hit.score / top,
                 "meaning": meaning,
+                "passage_match": match - MIN_PASSAGE_MATCH,
                 "explains": float(wants_reason and bool(_BECAUSE.search(sentence))),
                 "bare_figure_for_why": float(wants_reason and bool(STAT_LINE.match(sentence))),
                 "rate_for_rate": float(wants_stat and "%" in sentence),
@@ -403,7 +426,14 @@ class ExtractiveComposer:
                     bool(asked) and all(t in title for t in asked) and any(t in words for t in asked)
                 )
                 out[sentence] = Candidate(
-                    sentence, hit.chunk, score, coverage + FRAME_WEIGHT * framed, meaning, specific, features
+                    sentence,
+                    hit.chunk,
+                    score,
+                    coverage + FRAME_WEIGHT * framed,
+                    meaning,
+                    specific,
+                    features,
+                    match if decides else None,
                 )
         return sorted(out.values(), key=lambda c: c.score, reverse=True)
 
@@ -414,9 +444,11 @@ class ExtractiveComposer:
         korean: bool = False,
         vector: Sequence[float] | None = None,
         prefer: Sequence[str] = (),
+        typed: str | None = None,
     ) -> Composition | None:
-        """The answer and its citations, or None when no sentence answers the question."""
-        ranked = self.rank(question, hits, vector, prefer)
+        """The answer and its citations, or None when no sentence answers the question
+        (``typed``: the question as typed, when ``question`` is its search text)."""
+        ranked = self.rank(question, hits, vector, prefer, typed, korean)
         # the best sentence that answers on its own leads (a higher-ranked one that does not is
         # passed over, not a reason to abstain); the others may still answer further parts
         best = next((c for c in ranked if c.answers), None)
@@ -431,7 +463,9 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
-            compared = self._per_procedure(question, hits, prefer) or self._per_part(question, hits, prefer)
+            compared = self._per_procedure(question, hits, prefer, korean) or self._per_part(
+                question, hits, prefer, korean
+            )
             if compared:
                 return self._composition(compared, korean, together=len(compared))
             chosen = self._complements(question, ranked)
@@ -491,7 +525,9 @@ class ExtractiveComposer:
 
         return max(options, key=lambda chosen: (self._covers(chosen, topic), one_list(chosen), -options.index(chosen)))
 
-    def _per_procedure(self, question: str, hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+    def _per_procedure(
+        self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False
+    ) -> list[Candidate]:
         """For a comparison of procedures ("filler swelling or thread lift swelling, which lasts
         longer?"): the best answer to the question asked of each procedure alone, in the order
         named; [] unless every procedure has one."""
@@ -505,9 +541,11 @@ class ExtractiveComposer:
                 if other != name:
                     alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
             asked.append(alone)
-        return self._each_answered(asked, hits, prefer)
+        return self._each_answered(asked, hits, prefer, korean)
 
-    def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+    def _per_part(
+        self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False
+    ) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
         question names), in the order asked; [] unless every part has its own answer."""
@@ -517,13 +555,15 @@ class ExtractiveComposer:
             return []
         named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
         asked = [part if procedures_named(part) or not named else f"{part} {named}" for part in parts]
-        return self._each_answered(asked, hits, prefer)
+        return self._each_answered(asked, hits, prefer, korean)
 
-    def _each_answered(self, questions: list[str], hits: list[Hit], prefer: Sequence[str]) -> list[Candidate]:
+    def _each_answered(
+        self, questions: list[str], hits: list[Hit], prefer: Sequence[str], korean: bool = False
+    ) -> list[Candidate]:
         """The best answering sentence for each question, in order; [] unless each has its own."""
         chosen: list[Candidate] = []
         for asked in questions:
-            best = next((c for c in self.rank(asked, hits, None, prefer) if c.answers), None)
+            best = next((c for c in self.rank(asked, hits, None, prefer, korean=korean) if c.answers), None)
             if best is None or best in chosen:
                 return []
             chosen.append(best)

@@ -19,6 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answering import KNOWN_NAMES, MULTI_PART, ExtractiveComposer, procedures_named
 from .glossary import is_korean
 from .injection import strip_instructions
+from .meaning import Meaning, default_meaning
 from .post_record import wanted
 from .retrieval import HybridSearch, Query
 from .safety import (
@@ -68,10 +69,14 @@ class AskPipeline:
         max_chars: int = MAX_QUESTION_CHARS,
         min_similarity: float = MIN_SIMILARITY,
         k: int = TOP_K,
+        meaning: Meaning | None = None,
     ) -> None:
         self.search = search
         self.gate = gate or default_safety()
-        self.composer = ExtractiveComposer(lambda: search.index, search.section_of, search.embeddings, search.about_of)
+        meaning = meaning or default_meaning()
+        self.composer = ExtractiveComposer(
+            lambda: search.index, search.section_of, search.embeddings, search.about_of, meaning
+        )
         self.llm = llm
         self.max_chars = max_chars
         self.min_similarity = min_similarity
@@ -124,7 +129,7 @@ class AskPipeline:
             composition = self.composer.compose_about(kinds, list(hits), korean=query.korean)
         else:
             composition = self.composer.compose(
-                query.text, list(hits), korean=query.korean, vector=vector, prefer=prefer
+                query.text, list(hits), korean=query.korean, vector=vector, prefer=prefer, typed=clean
             )
         if composition is None:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)

