@@ -228,6 +228,14 @@ def _named_by(text: str) -> dict[str, str]:
     return out
 
 
+def _with_names(question: str) -> str:
+    """The question with the usual name of each procedure or area it names another way ("does
+    ulthera hurt?" -> "does ulthera hurt? hifu"), for a model that does not know brand names."""
+    lowered = question.lower()
+    usual = [name for name in dict.fromkeys(_named_by(lowered).values()) if name not in lowered]
+    return " ".join([question, *usual])
+
+
 _PRICE_Q = re.compile(
     r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b"
     r"(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
@@ -353,7 +361,7 @@ class ExtractiveComposer:
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
         matches = (
-            self._meaning.similarity(typed or question, [f"{h.chunk.title}. {s}" for h, s in pairs])
+            self._meaning.similarity(_with_names(typed or question), [f"{h.chunk.title}. {s}" for h, s in pairs])
             if self._meaning is not None
             else [MIN_PASSAGE_MATCH] * len(pairs)
         )
@@ -629,6 +637,15 @@ class ExtractiveComposer:
 # Names the answerer maps to a procedure or body area of its own ("ulthera" is HIFU): never "unknown".
 KNOWN_NAMES = frozenset(
     word for names in [*PROCEDURES.values(), *AREAS.values()] for name in names for word in re.findall(r"[a-z]+", name)
+)
+# Kinds of treatment a clinic may be asked about: a question naming one the archive never
+# mentions ("do you do hair transplants?") is not answered from a post about something else
+# ("hair" removal), however close the two sound.
+TREATMENT_KINDS = frozenset(
+    """transplant transplants transplantation implant implants liposuction lipo rhinoplasty
+    blepharoplasty facelift facelifts necklift tattoo tattoos microneedling prp exosome exosomes ipl
+    thermage rejuran sculptra profhilo mesotherapy coolsculpting cryolipolysis dermabrasion
+    microdermabrasion electrolysis hydrafacial""".split()
 )
 PROCEDURE_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in PROCEDURES.values()) + " lift lifting laser"))
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}

@@ -170,21 +170,25 @@ class LexicalIndex:
         """``text`` with words the archive never uses fixed when one edit away from one it does."""
         return self.speller.correct(text)
 
-    def unknown_names(self, text: str, known: Iterable[str] = ()) -> list[str]:
+    def unknown_names(self, text: str, known: Iterable[str] = (), kinds: Iterable[str] = ()) -> list[str]:
         """Words of ``text`` that look like names of things (rare in English, at least
         ``MIN_NAME_LENGTH`` letters) and that the archive never uses: "thermage", "rejuran".
         A question about such a thing is not answered from posts about something else.
-        ``known``: words the caller maps to a topic of its own (brand names of a procedure)."""
+        ``known``: words the caller maps to a topic of its own (brand names of a procedure);
+        ``kinds``: words that name a kind of treatment however common they are ("transplant",
+        "tattoo"), reported too when the archive never uses them."""
         skip = {w.lower() for w in known}
+        treatments = {w.lower() for w in kinds}
         text = _NAMED_PERSON.sub(" ", text.lower())  # "my name is jisoo", "dr kim": people, not treatments
         return [
             word
             for word in dict.fromkeys(_SURFACE.findall(text))
-            if len(word) >= MIN_NAME_LENGTH
-            and word not in STOPWORDS
-            and word not in skip
+            if word not in skip
             and stem(word) not in self.df
-            and zipf(word) < NAME_ZIPF
+            and (
+                word in treatments
+                or (len(word) >= MIN_NAME_LENGTH and word not in STOPWORDS and zipf(word) < NAME_ZIPF)
+            )
         ]
 
     def search(self, query_tokens: Iterable[str], k: int) -> list[tuple[int, float]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering import KNOWN_NAMES, MULTI_PART, ExtractiveComposer, procedures_named
+from .answering import KNOWN_NAMES, MULTI_PART, TREATMENT_KINDS, ExtractiveComposer, procedures_named
 from .glossary import is_korean
 from .injection import strip_instructions
 from .meaning import Meaning, default_meaning
@@ -121,7 +121,7 @@ class AskPipeline:
         hits = tuple(self._each_procedure(query, found))
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
-        if self.search.index.unknown_names(query.text, KNOWN_NAMES):
+        if self.search.index.unknown_names(query.text, KNOWN_NAMES, TREATMENT_KINDS):
             # it asks about a treatment or product no post names: an answer about another would mislead
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
