@@ -38,6 +38,14 @@ _STAT_Q = re.compile(
     r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds|"
     r"\b(more|less|most|least) (common|likely|frequent)|\b(rarest|commonest)\b"
 )
+# "what % of people get X": answered by a percentage for X itself, or not at all ("Rolling scars:
+# 50% improvement" is no answer to "what % get an infection after fractional laser")
+_PERCENT_Q = re.compile(r"%|\bpercent(age)?s?\b|\bwhat proportion\b")
+_RATE_ASKED_WORDS = frozenset(
+    tokens("people patients person ppl folks get gets got getting chance chances odds actually usually typically")
+    + tokens("percent percentage rate rates risk risks side effect effects complication complications")
+    + tokens("common often likely frequent frequently happen happens")
+)
 _TIME_Q = re.compile(
     r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|"
     r"when (can|will|do|does|should|is|are)|until|\blast\b|\bdowntime"
@@ -353,6 +361,8 @@ class ExtractiveComposer:
         )
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
+        wants_percent = bool(_PERCENT_Q.search(lowered))
+        percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
         areas = _areas(lowered)
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = bool(_PRICE_Q.search(lowered))
@@ -395,6 +405,8 @@ class ExtractiveComposer:
                 continue  # a price question is answered by a price or not at all
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
+            if wants_percent and not ("%" in sentence and (not percent_topic or percent_topic & set(tokens(sentence)))):
+                continue  # "what % get an infection" is answered by the infection's percentage
             words = set(tokens(sentence))
             if aliases:  # a name of the procedure or area asked about, in the sentence's own words
                 said_here = _procedures(lowered_sentence) | _areas(lowered_sentence)
