@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -149,6 +149,7 @@ MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
 # out-of-archive ones, against 269 and 11 for the word-coverage rule). Korean questions keep the
 # coverage rule: e5's cross-language cosines separated them no better.
 MIN_PASSAGE_MATCH = 0.84
+MATCHED = 8  # candidates matched in meaning per question (the best by the other signals)
 MIN_RELATED = 0.08  # ... and, answering on words, at least this close in meaning ("topping" is not "top")
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
@@ -370,12 +371,6 @@ class ExtractiveComposer:
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
-        matches = (
-            self._meaning.similarity(_with_names(typed or question), [f"{h.chunk.title}. {s}" for h, s in pairs])
-            if self._meaning is not None
-            else [MIN_PASSAGE_MATCH] * len(pairs)
-        )
-        decides = self._meaning is not None and not korean
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
         title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
@@ -388,7 +383,7 @@ class ExtractiveComposer:
         total = sum(weights.values()) or 1.0
         frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
         out: dict[str, Candidate] = {}
-        for (hit, sentence), meaning, match in zip(pairs, meanings, matches, strict=True):
+        for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
             if hit.chunk.section == ABOUT:
                 continue  # the post's record answers only "who wrote / when posted" questions
             frame = frame_words[hit.chunk.chunk_id]
@@ -422,7 +417,6 @@ class ExtractiveComposer:
                 "framed": framed,
                 "retrieval": hit.score / top,
                 "meaning": meaning,
-                "passage_match": match - MIN_PASSAGE_MATCH,
                 "explains": float(wants_reason and bool(_BECAUSE.search(sentence))),
                 "bare_figure_for_why": float(wants_reason and bool(STAT_LINE.match(sentence))),
                 "rate_for_rate": float(wants_stat and "%" in sentence),
@@ -453,9 +447,30 @@ class ExtractiveComposer:
                     meaning,
                     specific,
                     features,
-                    match if decides else None,
                 )
-        return sorted(out.values(), key=lambda c: c.score, reverse=True)
+        ranked = sorted(out.values(), key=lambda c: c.score, reverse=True)
+        return self._matched(typed or question, ranked, decides=not korean)
+
+    def _matched(self, question: str, ranked: list[Candidate], decides: bool) -> list[Candidate]:
+        """The best ``MATCHED`` candidates re-ranked with their e5 match to the question, then the
+        rest, which (when the match decides) do not answer on their own. Only a few sentences
+        are matched: each one the cache lacks costs about 7 ms to encode."""
+        if self._meaning is None or not ranked:
+            return ranked
+        head, tail = ranked[:MATCHED], ranked[MATCHED:]
+        sims = self._meaning.similarity(_with_names(question), [f"{c.chunk.title}. {c.sentence}" for c in head])
+        weight = RANK_WEIGHTS["passage_match"]
+        head = [
+            replace(
+                c,
+                score=c.score + weight * (sim - MIN_PASSAGE_MATCH),
+                features={**c.features, "passage_match": sim - MIN_PASSAGE_MATCH},
+                passage_match=sim if decides else None,
+            )
+            for c, sim in zip(head, sims, strict=True)
+        ]
+        head.sort(key=lambda c: c.score, reverse=True)
+        return head + [replace(c, passage_match=0.0) if decides else c for c in tail]
 
     def compose(
         self,
