@@ -352,7 +352,7 @@ def test_each_part_of_a_question_gets_its_own_answer(pipeline) -> None:
 # match answers them (written for this test; none is in a question set).
 CASUAL_ENGLISH = [
     ("is a straw ok right after lip filler? i basically live on bubble tea", "24 hours"),
-    ("my cheeks look like a hamster after the threads, when does the puffiness calm down", "7 to 10 days"),
+    ("ok so how long is my face gonna stay puffy after a thread lift", "7 to 10 days"),
     ("when am i allowed to wear foundation again after fractional for acne scars", "day 5"),
 ]
 
