@@ -225,3 +225,30 @@ def test_a_short_comparative_carries_the_earlier_topic(question: str, history: l
 )
 def test_korean_topic_words_are_whole_words_in_order(text: str, expected: list[str]) -> None:
     assert topic_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "first", "second"),
+    [
+        ("which one is rarer?", ["how common is infection after a thread lift", "and bruising?"], "infection", "bruising"),
+        ("so which lasts longer", ["how long does forehead filler last", "and the chin?"], "forehead", "chin"),
+        ("which one lasts longer", ["how long does jaw botox last", "and hifu?"], "botox", "hifu"),
+    ],
+)
+def test_which_one_compares_what_the_last_two_questions_asked(
+    question: str, history: list[str], first: str, second: str
+) -> None:
+    searched = rewrite(question, history)
+    assert question.split()[-1] in searched and " or " in searched, searched  # asked as it was
+    assert searched.index(first) < searched.index(" or ") < searched.index(second), searched
+
+
+def test_which_one_after_a_single_question_is_not_a_comparison_of_two() -> None:
+    assert " or " not in rewrite("which one lasts longer", ["how long does lip filler last"])
+    assert " or " not in rewrite("which one lasts longer", ["how long does lip filler last", "how long does lip filler last"])
+
+
+def test_which_one_through_the_pipeline_quotes_both_figures(pipeline) -> None:
+    history = ["how long does forehead filler last", "and the chin?"]
+    answer = pipeline.answer(rewrite("which lasts longer then", history))
+    assert "12 to 18 months" in answer.answer and "12 to 24 months" in answer.answer, answer.answer

@@ -59,6 +59,18 @@ _POINTER = re.compile(
     r"\b(it|its|it.?s|they|them|their|that|those|these|this|the same|there)\b"
     r"|그거|그건|그게|이거|이건|거기|그것|그 ?시술"
 )
+# "which one is more common?", "둘 중에 뭐가 더 흔해요?" after two questions: it compares what the
+# two asked about
+_WHICH_OF_TWO = re.compile(
+    r"\bwhich\b|\b(more|less|rarer|commoner|longer|shorter|sooner|faster|slower|worse|better)\b"
+    r"|둘 ?중|어느 ?쪽|어떤 ?게 ?더|뭐가 ?더|어느 ?게 ?더"
+)
+_COMPARING_WORDS = frozenset(
+    tokens(
+        "one ones rarer rare common commoner more less longer shorter long short last lasts improve "
+        "improves improvement better worse sooner faster slower often frequent likely way same tho"
+    )
+)
 PLEASANTRIES = frozenset("hi hello hey thanks thank you ok okay bye 감사합니다 고맙습니다 안녕하세요 네".split())
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|[\uac00-\ud7a3]+|\d[\d.,]*%?")
@@ -189,6 +201,11 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     if own and not follow_up:
         return question
+    compares_two = not set(tokens(" ".join(own))) - _COMPARING_WORDS and not own_procedures
+    if compares_two and len(history) >= 2 and _WHICH_OF_TWO.search(body.lower()):
+        first, second = (" ".join(topic_words(h, glossary)) for h in history[-2:])
+        if first and second and first != second:  # "bruising ... thread lift", then "and swelling?"
+            return f"{body} {first} or {second}"
     if not own:
         if context and not _points_back(body) and _names_its_subject(body, glossary):
             # "효과는 얼마나 유지돼요?", "and the results?": what is asked about is named; only the
