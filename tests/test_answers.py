@@ -384,3 +384,11 @@ def test_a_treatment_the_archive_never_mentions_is_not_answered_by_a_similar_one
 def test_a_brand_name_is_matched_in_meaning_as_its_procedure(pipeline) -> None:
     answer = pipeline.answer("does ulthera hurt?")
     assert "3 to 5 out of 10" in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_how_common_is_answered_by_how_common_or_not_at_all(pipeline) -> None:
+    """No post says how often filler moves: "how common" must not get how long filler lasts."""
+    answer = pipeline.answer("how common is it for lip filler to travel to another spot?")
+    assert answer.status is Status.ABSTAINED, answer.answer
+    answer = pipeline.answer("how common is bruising after a thread lift?")
+    assert answer.status is Status.ANSWERED and "26%" in answer.answer, answer.answer

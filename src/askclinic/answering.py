@@ -41,6 +41,14 @@ _STAT_Q = re.compile(
 # "what % of people get X": answered by a percentage for X itself, or not at all ("Rolling scars:
 # 50% improvement" is no answer to "what % get an infection after fractional laser")
 _PERCENT_Q = re.compile(r"%|\bpercent(age)?s?\b|\bwhat proportion\b")
+# "how common is it for filler to migrate?": answered by how common (a percentage, or words such
+# as "rare" or "most patients") for that thing, not by how long filler lasts
+_RATE_Q = re.compile(r"\bhow (common|likely|rare)\b|\bwhat are the (chances|odds)\b|\b(chance|odds|risk) of\b")
+_RATE = re.compile(
+    r"%|\b(common|commonly|uncommon|rare|rarely|frequent|frequently|often|usually|occasionally|likely|unlikely|"
+    r"most|many|some|few)\b",
+    re.I,
+)
 _RATE_ASKED_WORDS = frozenset(
     tokens("people patients person ppl folks get gets got getting chance chances odds actually usually typically")
     + tokens("percent percentage rate rates risk risks side effect effects complication complications")
@@ -363,6 +371,7 @@ class ExtractiveComposer:
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
         wants_percent = bool(_PERCENT_Q.search(lowered))
+        wants_rate = bool(_RATE_Q.search(lowered))
         percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
         areas = _areas(lowered)
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
@@ -400,8 +409,11 @@ class ExtractiveComposer:
                 continue  # a price question is answered by a price or not at all
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
-            if wants_percent and not ("%" in sentence and (not percent_topic or percent_topic & set(tokens(sentence)))):
+            about_it = not percent_topic or bool(percent_topic & set(tokens(sentence)))
+            if wants_percent and not ("%" in sentence and about_it):
                 continue  # "what % get an infection" is answered by the infection's percentage
+            if wants_rate and not (_RATE.search(sentence) and about_it):
+                continue  # "how common is it for filler to migrate" is answered by how common it is
             words = set(tokens(sentence))
             if aliases:  # a name of the procedure or area asked about, in the sentence's own words
                 said_here = _procedures(lowered_sentence) | _areas(lowered_sentence)
