@@ -164,6 +164,7 @@ SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentence
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
 SENTENCE_CACHE = 50_000  # embedded sentences kept in memory
 MAX_PARTS = 3  # sentences a multi-part or comparison answer may combine
+COMPARED_SEEDS = 5  # a comparison tries the lists of the figures among this many best sentences
 COMPLEMENT_SHARE = 0.6  # a further part's sentence scores at least this share of the best one
 MIN_GAIN = 0.1  # ... and holds this share of the question's topic weight not yet answered
 
@@ -561,7 +562,7 @@ class ExtractiveComposer:
         total = sum(topic.values()) or 1.0
         best = ranked[0]
         options = [self._greedy(ranked, topic, total, best.score)]
-        for seed in [c for c in ranked[:3] if STAT_LINE.match(c.sentence)]:
+        for seed in [c for c in ranked[:COMPARED_SEEDS] if STAT_LINE.match(c.sentence)]:
             # a comparison compares like with like: figures from one list, if that list answers every part
             same_list = [c for c in ranked if c.chunk.post_id == seed.chunk.post_id and STAT_LINE.match(c.sentence)]
             same_list = [c for c in same_list if c.chunk.section_index == seed.chunk.section_index]
