@@ -410,12 +410,12 @@ class ExtractiveComposer:
                 continue  # a price question is answered by a price or not at all
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
-            about_it = not percent_topic or bool(percent_topic & set(tokens(sentence)))
+            words = set(tokens(sentence))
+            about_it = not percent_topic or bool(percent_topic & words)
             if wants_percent and not ("%" in sentence and about_it):
                 continue  # "what % get an infection" is answered by the infection's percentage
             if wants_rate and not (_RATE.search(sentence) and about_it):
                 continue  # "how common is it for filler to migrate" is answered by how common it is
-            words = set(tokens(sentence))
             if aliases:  # a name of the procedure or area asked about, in the sentence's own words
                 said_here = _procedures(lowered_sentence) | _areas(lowered_sentence)
                 words |= {t for t, name in aliases.items() if name in said_here}
