@@ -57,7 +57,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="askclinic-web-"))
     try:
         location = args.store or str(work / "store")
-        settings = Settings(store=location, feedback_db=work / "feedback.sqlite3")
+        settings = Settings(store=location, feedback_db=str(work / "feedback.sqlite3"))
         embeddings = make_embeddings(settings)
         if not args.store:
             ingest([ROOT / "samples" / "archive"], make_store(settings, embeddings.model_id), embeddings)

@@ -63,11 +63,12 @@ os.environ.update(
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts without the user's askclinic settings."""
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts without the user's askclinic settings, and caches nothing in their home."""
     for key in list(os.environ):
         if key.startswith("ASKCLINIC_") and key != "ASKCLINIC_REAL_ARCHIVE":
             monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def has_real_post() -> bool:

@@ -62,6 +62,7 @@ def _env(tmp: Path, name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKCLINIC_")}
     env.update(
         ASKCLINIC_FEEDBACK_DB=str(tmp / f"{name}-feedback.sqlite3"),
+        ASKCLINIC_CACHE_DIR=str(tmp / f"{name}-cache"),  # each replica keeps its own word index
         HF_HUB_OFFLINE="1",
         GRADIO_ANALYTICS_ENABLED="False",
     )

@@ -312,16 +312,12 @@ def test_readiness_says_what_is_missing(tmp_path: Path, real_embeddings) -> None
     assert not ready and "no posts" in info["reason"] and "lexical index" in info["reason"]
 
 
-def test_requests_during_an_index_rebuild_use_the_old_index(pipeline) -> None:
-    search = pipeline.search
-    search.refresh()
-    before = search.index
-    search._version = (-1, "")  # pretend the store changed
-    assert search._lock.acquire()  # another request is rebuilding
-    try:
-        search.refresh()  # returns at once with the current index instead of waiting
-        assert search.index is before
-    finally:
-        search._lock.release()
-    search.refresh()
-    assert search.indexed_chunks == search.store.count()
+def test_readiness_reports_the_word_index_version(pipeline) -> None:
+    from askclinic.health import readiness
+
+    pipeline.search.refresh(wait=True)
+    ready, info = readiness(pipeline)
+    assert ready, info
+    assert info["lexical_index_revision"] == pipeline.search.store.revision() != ""
+    assert info["lexical_index_chunks"] == info["store_chunks"] == pipeline.search.store.count()
+    assert info["store_posts"] == len({c.post_id for c in pipeline.search.chunks_indexed()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .embeddings import SentenceEmbeddings, set_torch_threads
@@ -26,6 +27,7 @@ def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = No
     """The whole answering chain from settings (models load on first use)."""
     from .pipeline import AskPipeline
     from .retrieval import HybridSearch
+    from .word_index import WordIndexFile, default_path
 
     set_torch_threads(settings.query_threads)
     embeddings = embeddings or make_embeddings(settings)
@@ -35,4 +37,5 @@ def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = No
         from .llm import make_llm_composer
 
         llm = make_llm_composer(settings)
-    return AskPipeline(HybridSearch(store, embeddings), llm=llm, max_chars=settings.max_question_chars)
+    words = WordIndexFile(default_path(store, Path(settings.cache_dir) if settings.cache_dir else None))
+    return AskPipeline(HybridSearch(store, embeddings, words=words), llm=llm, max_chars=settings.max_question_chars)

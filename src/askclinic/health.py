@@ -1,8 +1,9 @@
 """``/healthz`` and ``/readyz`` for a load balancer, beside the chat.
 
 ``/healthz``: the process answers HTTP. ``/readyz``: the store is reachable and holds chunks, the
-embedding model is loaded and the lexical index is built (with the store's chunk count and the
-index's, which differ for a moment after an ingestion); 503 with the reason otherwise.
+embedding model is loaded and the lexical index is built (with the store's chunk and post counts,
+and the index's chunk count and store revision, which lag for a moment after an ingestion); 503
+with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def readiness(pipeline: AskPipeline) -> tuple[bool, dict[str, Any]]:
         "store_chunks": chunks,
         "model_loaded": bool(getattr(search.embeddings, "loaded", True)),
         "lexical_index_chunks": search.indexed_chunks,
+        "lexical_index_revision": search.indexed_revision,
     }
+    if search.indexed_chunks is not None:
+        info["store_posts"] = search.words.counts()[1]
     problems = [
         text
         for failed, text in (

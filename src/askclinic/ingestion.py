@@ -23,7 +23,7 @@ from .chunking import CHUNKER_VERSION, approx_word_pieces, chunk_post
 from .errors import PostError
 from .injection import without_instructions
 from .reader import MAX_POST_BYTES, POST_SUFFIXES, parse_bytes, post_id_for, read_bytes
-from .store import PostState, PostWrite, Store, writer_lock
+from .store import PostState, PostWrite, Store, is_server, writer_lock
 from .types import Chunk, Post
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,20 @@ def ingest(
     with ``StoreBusyError`` (or waits, with ``wait=True``). A dry run takes no lock.
     """
     with contextlib.nullcontext() if dry_run else _writing(store, wait):
-        return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+        report = _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+        if not dry_run:
+            sync_word_index(store)
+        return report
+
+
+def sync_word_index(store: Store) -> None:
+    """Bring a store folder's word index up to date (changed posts only), so an app starting on
+    the folder finds it current. A Chroma server's apps keep their own copies."""
+    if store.location and not is_server(store.location) and store.exists():
+        from .word_index import WordIndexFile, default_path
+
+        with WordIndexFile(default_path(store)) as words:
+            words.sync(store)
 
 
 def _writing(store: Store, wait: bool = False) -> contextlib.AbstractContextManager[None]:
@@ -334,6 +347,7 @@ def reembed(
         for p in pending:
             store.delete_ids(p.stale_ids)
         _write(pending, store, embeddings, IngestReport(), None, EMBED_BATCH)
+        sync_word_index(store)
     return [p.post.post_id for p in pending], failed
 
 

@@ -135,7 +135,11 @@ class Speller:
 
 def spelling_vocabulary(texts: Iterable[str]) -> Counter[str]:
     """Words a typo may be fixed towards: the archive's (preferred) and common English words."""
-    archive = Counter(w for t in texts for w in _SURFACE.findall(t.lower()))
+    return vocabulary_from(Counter(w for t in texts for w in _SURFACE.findall(t.lower())))
+
+
+def vocabulary_from(archive: Counter[str]) -> Counter[str]:
+    """The spelling vocabulary from the archive's word counts (lower-cased words)."""
     words = Counter({w: round(10 * z) for w, z in english_words().items()})
     for w, n in archive.items():
         words[w] += 1000 * n
@@ -146,21 +150,30 @@ class LexicalIndex:
     """BM25 over chunk texts (bm25s), plus the document frequencies for sentence scoring."""
 
     def __init__(self, texts: Sequence[str]) -> None:
+        self._build([tokens(t) for t in texts], spelling_vocabulary(texts))
+
+    @classmethod
+    def from_tokens(cls, docs: Sequence[Sequence[str]], archive_words: Counter[str]) -> LexicalIndex:
+        """The index of documents already tokenized (``tokens``), with the archive's word counts."""
+        index = cls.__new__(cls)
+        index._build(docs, vocabulary_from(archive_words))
+        return index
+
+    def _build(self, docs: Sequence[Sequence[str]], spelling: Counter[str]) -> None:
         import logging
 
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-        self.size = len(texts)
-        docs = [tokens(t) for t in texts]
+        self.size = len(docs)
         self.df: Counter[str] = Counter(t for doc in docs for t in set(doc))
         self.bm25 = bm25s.BM25()
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
         self.vocab = vocab
-        self.speller = Speller(spelling_vocabulary(texts))
-        if texts:
+        self.speller = Speller(spelling)
+        if docs:
             self.bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
     def idf(self, token: str) -> float:

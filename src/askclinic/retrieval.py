@@ -7,7 +7,10 @@ post section are returned, so one post cannot crowd out the rest.
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +26,13 @@ from .lexical import LexicalIndex, tokens
 from .post_record import ABOUT
 from .store import Store
 from .types import Chunk, Hit
+from .word_index import WordIndexFile, default_path
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60
 CANDIDATES = 40
+CHECK_EVERY = 1.0  # seconds between looks at the store's revision while serving
 
 
 @dataclass(frozen=True)
@@ -37,22 +44,54 @@ class Query:
     korean: bool
 
 
+@dataclass(frozen=True)
+class _Serving:
+    """One built BM25 index: the word-index rows it numbers, and the store revision it reflects."""
+
+    index: LexicalIndex
+    rows: tuple[int, ...]
+    revision: str
+
+
 class HybridSearch:
-    """Dense + BM25 search over one store; the lexical index is built once per process."""
+    """Dense + BM25 search over one store.
+
+    The BM25 index is built from the word index on disk (``word_index``), never by reading every
+    chunk back from the store. A running search looks at the store's revision at most once every
+    ``check_every`` seconds; when it changed, one background thread syncs the word index (changed
+    posts only) and builds the new BM25 index while requests keep the one they have.
+    """
 
     def __init__(
-        self, store: Store, embeddings: Embeddings, glossary: Glossary | None = None, per_section: int = 2
+        self,
+        store: Store,
+        embeddings: Embeddings,
+        glossary: Glossary | None = None,
+        per_section: int = 2,
+        *,
+        words: WordIndexFile | None = None,
+        check_every: float = CHECK_EVERY,
     ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.glossary = glossary or default_glossary()
         self.per_section = per_section
+        self.check_every = check_every
+        self._words = words
         self._lock = threading.Lock()
-        self._chunks: list[Chunk] | None = None
-        self._index: LexicalIndex | None = None
-        self._sections: dict[tuple[str, int], list[Chunk]] = {}
-        self._about: dict[str, Chunk] = {}
-        self._version: tuple[int, str] = (-1, "")  # the store's chunk count and revision indexed
+        self._building = threading.Lock()
+        self._serving: _Serving | None = None
+        self._checked = -math.inf
+        self._builder: threading.Thread | None = None
+
+    @property
+    def words(self) -> WordIndexFile:
+        """The word index file of this store (opened on first use)."""
+        if self._words is None:
+            with self._lock:
+                if self._words is None:
+                    self._words = WordIndexFile(default_path(self.store))
+        return self._words
 
     def prepare(self, question: str) -> Query:
         """The text to search: Korean through the glossary, patients' words to the archive's,
@@ -62,58 +101,87 @@ class HybridSearch:
             return Query(question, self.glossary.expand(self.index.correct(english)), True)
         return Query(question, self.glossary.expand(self.index.correct(question)), False)
 
-    def refresh(self) -> None:
-        """(Re)build the lexical index when the store's contents changed.
+    def refresh(self, wait: bool = False) -> None:
+        """Follow the store's changes.
 
-        One rebuild at a time: while it runs, other requests keep using the index they have
-        instead of waiting for (and repeating) the rebuild.
+        The first call builds the index (and waits for it). After that, at most one look at the
+        store's revision every ``check_every`` seconds; a change starts one background rebuild
+        and this call returns at once: requests keep the current index until the new one is
+        ready. ``wait=True`` looks now and returns once the index reflects the store.
         """
-        version = (self.store.count(), self.store.revision())
-        if version == self._version and self._index is not None:
+        if self._serving is not None and not wait:
+            now = time.monotonic()
+            if now - self._checked < self.check_every:
+                return
+            self._checked = now
+            try:
+                if self.store.revision() == self._serving.revision:
+                    return
+            except Exception as e:  # the store is unreachable for a moment: keep serving
+                log.warning("could not check the store for changes: %s", e)
+                return
+            self._start_rebuild()
             return
-        if not self._lock.acquire(blocking=self._index is None):
-            return  # another request is rebuilding; the current index serves meanwhile
+        with self._building:  # one rebuild at a time: this waits for a running one, then looks
+            self._rebuild()
+
+    def _start_rebuild(self) -> None:
+        with self._lock:
+            if self._builder is not None and self._builder.is_alive():
+                return
+            self._builder = threading.Thread(target=self._rebuild_in_background, name="askclinic-words", daemon=True)
+            self._builder.start()
+
+    def _rebuild_in_background(self) -> None:
         try:
-            version = (self.store.count(), self.store.revision())
-            if version == self._version and self._index is not None:
-                return  # rebuilt by the request that held the lock
-            chunks = self.store.chunks()
-            sections: dict[tuple[str, int], list[Chunk]] = {}
-            for c in sorted(chunks, key=lambda c: (c.post_id, c.chunk_index)):
-                sections.setdefault((c.post_id, c.section_index), []).append(c)
-            self._index = LexicalIndex([c.text for c in chunks])
-            self._sections = sections
-            self._about = {c.post_id: c for c in chunks if c.section == ABOUT}
-            self._chunks = chunks
-            self._version = version
-        finally:
-            self._lock.release()
+            with self._building:
+                self._rebuild()
+        except Exception:
+            log.exception("rebuilding the word index failed; the previous one keeps serving")
+
+    def _rebuild(self) -> None:
+        report = self.words.sync(self.store)
+        if self._serving is not None and report.revision == self._serving.revision and not report.changed:
+            return
+        rows: list[int] = []
+        docs: list[list[str]] = []
+        for row, doc in self.words.documents():
+            rows.append(row)
+            docs.append(doc)
+        index = LexicalIndex.from_tokens(docs, self.words.words())
+        self._serving = _Serving(index, tuple(rows), report.revision)
+        self._checked = time.monotonic()
 
     @property
     def indexed_chunks(self) -> int | None:
-        """Chunks in the lexical index now serving (its version), or None before the first build."""
-        return self._version[0] if self._index is not None else None
+        """Chunks in the lexical index now serving, or None before the first build."""
+        return len(self._serving.rows) if self._serving is not None else None
+
+    @property
+    def indexed_revision(self) -> str | None:
+        """The store revision the serving index reflects ('' for a store never written)."""
+        return self._serving.revision if self._serving is not None else None
 
     def chunks_indexed(self) -> list[Chunk]:
-        """The chunks the word index was built from (the store as of its last change)."""
+        """Every chunk in the word index (the store as of its last sync)."""
         self.refresh()
-        return list(self._chunks or ())
+        return self.words.all_chunks()
 
     @property
     def index(self) -> LexicalIndex:
         self.refresh()
-        assert self._index is not None
-        return self._index
+        assert self._serving is not None
+        return self._serving.index
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
         """Every chunk of the same post section, in order (to find a figure's context)."""
         self.refresh()
-        return list(self._sections.get((chunk.post_id, chunk.section_index), ()))
+        return self.words.section(chunk.post_id, chunk.section_index)
 
     def about_of(self, post_id: str) -> Chunk | None:
         """The post's "About this post" record chunk, if it has one."""
         self.refresh()
-        return self._about.get(post_id)
+        return self.words.chunk_in_section(post_id, ABOUT)
 
     def search(self, question: str | Query, k: int = 5) -> list[Hit]:
         return self.search_with_vector(question, k)[0]
@@ -122,10 +190,12 @@ class HybridSearch:
         """The hits and the question's embedding (the answerer reuses it)."""
         query = self.prepare(question) if isinstance(question, str) else question
         self.refresh()
-        assert self._chunks is not None and self._index is not None
+        serving = self._serving
+        assert serving is not None
         vector = self.embeddings.embed_query(query.text)
         dense = self.store.query(vector, CANDIDATES)
-        lexical = self._index.search(tokens(query.text), CANDIDATES)
+        lexical = [(serving.rows[i], score) for i, score in serving.index.search(tokens(query.text), CANDIDATES)]
+        lexical_chunks = self.words.chunks([row for row, _ in lexical])
 
         fused: dict[str, float] = defaultdict(float)
         chunk_of: dict[str, Chunk] = {}
@@ -135,8 +205,11 @@ class HybridSearch:
             fused[chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
             chunk_of[chunk.chunk_id] = chunk
             similarity[chunk.chunk_id] = sim
-        for rank, (i, score) in enumerate(lexical):
-            chunk = self._chunks[i]
+        for rank, (row, score) in enumerate(lexical):
+            found = lexical_chunks.get(row)
+            if found is None:  # removed from the store since this index was built
+                continue
+            chunk = found
             fused[chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
             chunk_of.setdefault(chunk.chunk_id, chunk)
             lexical_score[chunk.chunk_id] = score

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     question_log_days: int = Field(90, ge=1, description="days a logged question is kept")
     staff_password: str = Field("", description="password of the staff page; empty: no staff page")
     max_question_chars: int = Field(500, gt=0)
+    cache_dir: str = Field(
+        "", description="where an app keeps its word index of a Chroma server's store ('' : ~/.cache/askclinic)"
+    )
     query_threads: int = Field(1, ge=0, description="torch threads while answering (0: torch's default)")
 
 

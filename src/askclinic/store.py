@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +136,7 @@ def _writable(folder: Path) -> bool:
 
 def _private_copy(folder: Path) -> str:
     target = Path(tempfile.mkdtemp(prefix="askclinic-store-")) / "store"
-    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE, PID_FILE))
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE, PID_FILE, "askclinic-words.sqlite3*"))
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
     atexit.register(shutil.rmtree, target.parent, True)
@@ -304,6 +304,23 @@ class Store:
                 complete=complete,
             )
         return states
+
+    def chunk_fingerprints(self, fingerprint: Callable[[dict[str, Any]], str]) -> dict[str, str]:
+        """Every chunk id with ``fingerprint`` of its metadata (no texts are read)."""
+        if not self.exists():
+            return {}
+        return {
+            chunk_id: fingerprint(meta)
+            for page in self._pages(["metadatas"])
+            for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True)
+        }
+
+    def records(self, chunk_ids: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(document, metadata) of these chunks; ids no longer stored are left out."""
+        if not chunk_ids:
+            return []
+        page = self.collection().get(ids=list(chunk_ids), include=["metadatas", "documents"])
+        return list(zip(page["documents"], page["metadatas"], strict=True))
 
     def chunks(self) -> list[Chunk]:
         """Every stored chunk (for the lexical index and section look-ups)."""

@@ -1,0 +1,271 @@
+"""The word index on disk: every chunk's text, tokens and metadata in a SQLite file beside the store.
+
+It is what the BM25 half of retrieval is built from, and where section and record look-ups
+are answered, so a running app never reads every chunk back from Chroma:
+
+- ``sync`` brings it in line with the store by changes only: it lists the store's chunk ids with
+  their metadata (a fingerprint of each chunk's post version) and fetches the text of the chunks
+  that are new or changed; removed chunks are deleted. Ingestion syncs it after writing, so an
+  app starting on a folder store finds it current; an app on a Chroma server keeps its own copy
+  (``default_path``) and only pulls what changed since it last ran.
+- A change never rewrites a row in place: a changed chunk gets a new row number, so a BM25 index
+  built before the change never maps a hit to another chunk's text.
+- Readers never wait for a writer (SQLite's write-ahead log); each thread has its own connection.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .lexical import tokens
+from .store import Store, chunk_from_record, is_server
+from .types import Chunk
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "askclinic-words.sqlite3"
+FORMAT = "1"  # bump when the tokens or the schema change: the file is then rebuilt from the store
+FETCH = 2000  # chunk texts fetched from the store per call
+_SURFACE = re.compile(r"[A-Za-z]+")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id TEXT NOT NULL UNIQUE,
+    post_id TEXT NOT NULL,
+    section_index INTEGER NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    document TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_section ON chunks(post_id, section_index, chunk_index);
+CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one ``sync`` changed: chunks added or replaced, chunks removed, the revision now held."""
+
+    added: int
+    removed: int
+    revision: str
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def fingerprint(meta: dict[str, Any]) -> str:
+    """A chunk's version: its metadata carries its post's file hash and chunk count, so any edit
+    of the post changes it."""
+    return hashlib.sha1(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def default_path(store: Store, cache_dir: Path | None = None) -> Path:
+    """Where a store's word index lives: inside a writable store folder; for a Chroma server, in
+    ``cache_dir`` (default ``~/.cache/askclinic``) under a name derived from the server and the
+    collection; otherwise (an in-memory or read-only store) a temporary file of this process."""
+    if store.location and not is_server(store.location):
+        folder = Path(store.location)
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return folder / FILE_NAME
+    elif store.location:
+        base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "askclinic"
+        digest = hashlib.sha256(f"{store.location}|{store.name}".encode()).hexdigest()[:16]
+        return base / "word-index" / f"{digest}.sqlite3"
+    folder = Path(tempfile.mkdtemp(prefix="askclinic-words-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder / FILE_NAME
+
+
+class WordIndexFile:
+    """The word index of one store in one SQLite file (see the module's description)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._con
+        con.executescript(_SCHEMA)
+        if self._state(con, "format") not in ("", FORMAT):
+            log.info("the word index %s has an older format; rebuilding it from the store", path)
+            con.executescript("DELETE FROM chunks; DELETE FROM words; DELETE FROM state;")
+        con.execute("INSERT OR REPLACE INTO state VALUES ('format', ?)", (FORMAT,))
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    @property
+    def _con(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = self._connect()
+            self._local.con = con
+        return con
+
+    def close(self) -> None:
+        """Close this thread's connection (a writer closing its last one folds the log back in)."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    def __enter__(self) -> WordIndexFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _state(con: sqlite3.Connection, key: str) -> str:
+        row = con.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else ""
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def revision(self) -> str:
+        """The store revision this file was last synced to ('' before the first sync)."""
+        return self._state(self._con, "revision")
+
+    def counts(self) -> tuple[int, int]:
+        """(chunks, posts) held."""
+        row = self._con.execute("SELECT COUNT(*), COUNT(DISTINCT post_id) FROM chunks").fetchone()
+        return int(row[0]), int(row[1])
+
+    def documents(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number, tokens) of every chunk, in row order: what the BM25 index is built from."""
+        for row_id, text in self._con.execute("SELECT id, tokens FROM chunks ORDER BY id"):
+            yield int(row_id), text.split()
+
+    def words(self) -> Counter[str]:
+        """Every word of the archive's text (lower-cased) with how often it occurs."""
+        return Counter({w: int(n) for w, n in self._con.execute("SELECT word, n FROM words")})
+
+    def chunks(self, row_ids: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks with these row numbers (rows removed since are left out)."""
+        if not row_ids:
+            return {}
+        marks = ",".join("?" * len(row_ids))
+        rows = self._con.execute(f"SELECT id, document, metadata FROM chunks WHERE id IN ({marks})", list(row_ids))
+        return {int(i): chunk_from_record(doc, json.loads(meta)) for i, doc, meta in rows}
+
+    def all_chunks(self) -> list[Chunk]:
+        rows = self._con.execute("SELECT document, metadata FROM chunks ORDER BY post_id, chunk_index")
+        return [chunk_from_record(doc, json.loads(meta)) for doc, meta in rows]
+
+    def section(self, post_id: str, section_index: int) -> list[Chunk]:
+        """Every chunk of one post section, in order."""
+        rows = self._con.execute(
+            "SELECT document, metadata FROM chunks WHERE post_id = ? AND section_index = ? ORDER BY chunk_index",
+            (post_id, section_index),
+        )
+        return [chunk_from_record(doc, json.loads(meta)) for doc, meta in rows]
+
+    def chunk_in_section(self, post_id: str, section: str) -> Chunk | None:
+        """The post's first chunk under this heading, if any."""
+        row = self._con.execute(
+            "SELECT document, metadata FROM chunks WHERE post_id = ? AND section = ? ORDER BY chunk_index LIMIT 1",
+            (post_id, section),
+        ).fetchone()
+        return chunk_from_record(row[0], json.loads(row[1])) if row else None
+
+    # -- writing -----------------------------------------------------------------------
+    def sync(self, store: Store) -> SyncReport:
+        """Bring the file in line with the store, fetching only chunks that are new or changed.
+        One sync at a time (across processes too); a sync finding the file current returns."""
+        started = time.perf_counter()
+        with self._write:
+            revision = store.revision()
+            con = self._con
+            if revision and revision == self._state(con, "revision"):
+                return SyncReport(0, 0, revision, time.perf_counter() - started)
+            listed = store.chunk_fingerprints(fingerprint)
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                held = dict(con.execute("SELECT chunk_id, fingerprint FROM chunks").fetchall())
+                removed = [cid for cid, fp in held.items() if listed.get(cid) != fp]
+                wanted = [cid for cid, fp in listed.items() if held.get(cid) != fp]
+                self._delete(con, removed)
+                added = 0
+                for start in range(0, len(wanted), FETCH):
+                    added += self._insert(con, store.records(wanted[start : start + FETCH]))
+                con.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (revision,))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        gone = len([cid for cid in removed if cid not in listed])
+        report = SyncReport(added, gone, revision, time.perf_counter() - started)
+        if report.changed:
+            log.info("word index: %d chunks added or changed, %d removed (%.2f s)", added, gone, report.seconds)
+        return report
+
+    @staticmethod
+    def _delete(con: sqlite3.Connection, chunk_ids: Sequence[str]) -> None:
+        for start in range(0, len(chunk_ids), 500):
+            batch = chunk_ids[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            docs = con.execute(f"SELECT document FROM chunks WHERE chunk_id IN ({marks})", batch).fetchall()
+            _count_words(con, (d for (d,) in docs), -1)
+            con.execute(f"DELETE FROM chunks WHERE chunk_id IN ({marks})", batch)
+
+    @staticmethod
+    def _insert(con: sqlite3.Connection, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        rows = []
+        for document, meta in records:
+            chunk = chunk_from_record(document, meta)
+            rows.append(
+                (
+                    chunk.chunk_id,
+                    chunk.post_id,
+                    chunk.section_index,
+                    chunk.chunk_index,
+                    chunk.section,
+                    fingerprint(meta),
+                    document,
+                    json.dumps(meta, sort_keys=True, default=str),
+                    " ".join(tokens(document)),
+                )
+            )
+        con.executemany(
+            "INSERT INTO chunks(chunk_id, post_id, section_index, chunk_index, section, fingerprint,"
+            " document, metadata, tokens) VALUES (?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        _count_words(con, (r[6] for r in rows), 1)
+        return len(rows)
+
+
+def _count_words(con: sqlite3.Connection, documents: Iterable[str], sign: int) -> None:
+    counts = Counter(w for d in documents for w in _SURFACE.findall(d.lower()))
+    con.executemany(
+        "INSERT INTO words VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET n = n + excluded.n",
+        [(w, sign * n) for w, n in counts.items()],
+    )
+    if sign < 0:
+        con.execute("DELETE FROM words WHERE n <= 0")

@@ -1,0 +1,143 @@
+"""The word index on disk: synced by changes only, current after ingestion, rebuilt in the
+background while requests keep the index they have."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, FakeEmbeddings
+
+from askclinic.ingestion import ingest
+from askclinic.retrieval import HybridSearch
+from askclinic.store import Store, open_store
+from askclinic.word_index import FILE_NAME, WordIndexFile, default_path
+
+
+def _archive(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(SAMPLES / name, folder / name)
+    return folder
+
+
+def _store(tmp_path: Path, emb: FakeEmbeddings) -> Store:
+    return open_store(str(tmp_path / "store"), emb.model_id)
+
+
+def test_ingestion_leaves_the_folder_word_index_current(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt", "005_hifu-lifting.txt")
+    store = _store(tmp_path, emb)
+    assert ingest([archive], store, emb).ok
+    assert default_path(store) == tmp_path / "store" / FILE_NAME
+    with WordIndexFile(default_path(store)) as words:
+        assert words.revision == store.revision() != ""
+        assert words.counts() == (store.count(), 2)
+        assert sorted(c.chunk_id for c in words.all_chunks()) == sorted(c.chunk_id for c in store.chunks())
+        assert words.sync(store).changed is False  # nothing to do: the revision is the same
+
+
+def test_a_sync_fetches_only_the_posts_that_changed(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt", "005_hifu-lifting.txt", "007_skin-booster.txt")
+    store = _store(tmp_path, emb)
+    words = WordIndexFile(tmp_path / "elsewhere.sqlite3")  # a replica's own copy
+    assert ingest([archive], store, emb).ok
+    first = words.sync(store)
+    assert (first.added, first.removed) == (store.count(), 0)
+
+    fetched: list[str] = []
+    records = store.records
+
+    def counting(ids):  # type: ignore[no-untyped-def]
+        fetched.extend(ids)
+        return records(ids)
+
+    store.records = counting  # type: ignore[method-assign]
+    post = archive / "005_hifu-lifting.txt"
+    post.write_text(post.read_text(encoding="utf-8").replace("HIFU", "HIFU (ultrasound)", 1), encoding="utf-8")
+    assert ingest([archive], store, emb).changed == ["005_hifu-lifting.txt"]
+    edited = words.sync(store)
+    hifu = {c.chunk_id for c in store.chunks() if c.post_id == "005_hifu-lifting.txt"}
+    assert set(fetched) == hifu and edited.added == len(hifu) and edited.removed == 0
+    assert any("HIFU (ultrasound)" in c.text for c in words.all_chunks())
+
+    fetched.clear()
+    (archive / "001_botox-jaw.txt").unlink()
+    assert ingest([archive], store, emb, prune=True).removed == ["001_botox-jaw.txt"]
+    pruned = words.sync(store)
+    assert fetched == [] and pruned.added == 0 and pruned.removed > 0
+    assert words.counts() == (store.count(), 2)
+    assert {c.post_id for c in words.all_chunks()} == {"005_hifu-lifting.txt", "007_skin-booster.txt"}
+
+
+def test_a_search_on_a_current_word_index_reads_no_chunk_back_from_the_store(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    store = _store(tmp_path, emb)
+    assert ingest([_archive(tmp_path, "003_thread-lift-aftercare.txt", "001_botox-jaw.txt")], store, emb).ok
+    reopened = _store(tmp_path, emb)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("read every chunk back from the store")
+
+    reopened.chunks = refuse  # type: ignore[method-assign]
+    reopened.records = refuse  # type: ignore[method-assign]
+    search = HybridSearch(reopened, emb)
+    hits = search.search("how long does swelling last after a thread lift", k=3)
+    assert hits and hits[0].lexical > 0
+    assert search.indexed_chunks == store.count()
+
+
+def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt")
+    store = _store(tmp_path, emb)
+    assert ingest([archive], store, emb).ok
+    search = HybridSearch(store, emb, check_every=0.0)
+    search.refresh()
+    before = search.index
+    assert search.indexed_revision == store.revision()
+
+    shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive / "005_hifu-lifting.txt")
+    assert ingest([archive], store, emb).new == ["005_hifu-lifting.txt"]
+    with search._building:  # a rebuild holds the lock: requests must not wait for it
+        started = time.monotonic()
+        hits = search.search("does HIFU hurt", k=3)
+        assert time.monotonic() - started < 1.0
+        assert search.index is before and all(h.chunk.post_id == "001_botox-jaw.txt" for h in hits)
+    deadline = time.monotonic() + 10
+    while search.indexed_revision != store.revision():
+        assert time.monotonic() < deadline, "the change was not indexed within 10 s"
+        search.refresh()
+        time.sleep(0.05)
+    assert search.index is not before and search.indexed_chunks == store.count()
+    assert any(h.chunk.post_id == "005_hifu-lifting.txt" for h in search.search("does HIFU hurt", k=3))
+
+
+def test_a_lexical_hit_on_a_chunk_removed_since_the_index_was_built_is_dropped(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt", "005_hifu-lifting.txt")
+    store = _store(tmp_path, emb)
+    assert ingest([archive], store, emb).ok
+    search = HybridSearch(store, emb, check_every=3600)
+    search.refresh()
+    (archive / "005_hifu-lifting.txt").unlink()
+    assert ingest([archive], store, emb, prune=True).ok  # the word index file follows at once
+    assert search.indexed_revision != store.revision()  # the serving BM25 index still counts the post
+    hits = search.search("does HIFU hurt", k=5)
+    assert hits and {h.chunk.post_id for h in hits} == {"001_botox-jaw.txt"}
+
+
+def test_a_word_index_of_an_older_format_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emb = FakeEmbeddings()
+    store = _store(tmp_path, emb)
+    assert ingest([_archive(tmp_path, "001_botox-jaw.txt")], store, emb).ok
+    path = default_path(store)
+    monkeypatch.setattr("askclinic.word_index.FORMAT", "2")
+    with WordIndexFile(path) as words:
+        assert words.counts() == (0, 0) and words.revision == ""
+        assert words.sync(store).added == store.count()
