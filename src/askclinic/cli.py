@@ -80,7 +80,7 @@ def ingest(
         target = make_store(settings, embeddings.model_id, write=not dry_run)
         counter = embeddings.token_counter() if not dry_run else approx_word_pieces
         with progress_bar(err) as bar:
-            task = bar.add_task("checking" if dry_run else "embedding chunks", total=None)
+            task = bar.add_task("checking posts" if dry_run else "ingesting posts", total=None)
             report = run_ingest(
                 paths,
                 target,

@@ -205,25 +205,27 @@ def _ingest(
 
     seen_ids: set[str] = set()
     seen_hashes: dict[str, str] = {}
-    pending: list[_Pending] = []
-    for i, (path, root) in enumerate(files):
-        try:
-            outcome = _classify(path, root, states, seen_ids, seen_hashes, count_tokens, max_bytes)
-        except PostError as e:
-            report.failed.append((e.source, e.reason))
-            log.warning("skipped %s: %s", e.source, e.reason)
-            outcome = None
-        if isinstance(outcome, str):
-            report.unchanged.append(outcome)
-        elif outcome is not None:
-            (report.changed if outcome.post.post_id in states else report.new).append(outcome.post.post_id)
-            for sentence in outcome.removed:
-                report.warnings.append(
-                    (outcome.post.post_id, f"left out a sentence that instructs a chatbot: {sentence[:200]!r}")
-                )
-            pending.append(outcome)
-        if progress and dry_run:
-            progress(i + 1, len(files))
+    writer = None if dry_run else _Writer(store, embeddings, report, batch_size)
+    with writer or contextlib.nullcontext():
+        for i, (path, root) in enumerate(files):
+            try:
+                outcome = _classify(path, root, states, seen_ids, seen_hashes, count_tokens, max_bytes)
+            except PostError as e:
+                report.failed.append((e.source, e.reason))
+                log.warning("skipped %s: %s", e.source, e.reason)
+                outcome = None
+            if isinstance(outcome, str):
+                report.unchanged.append(outcome)
+            elif outcome is not None:
+                (report.changed if outcome.post.post_id in states else report.new).append(outcome.post.post_id)
+                for sentence in outcome.removed:
+                    report.warnings.append(
+                        (outcome.post.post_id, f"left out a sentence that instructs a chatbot: {sentence[:200]!r}")
+                    )
+                if writer is not None:
+                    writer.add(outcome)  # embedded and written batch by batch: memory stays flat
+            if progress:
+                progress(i + 1, len(files))
 
     if prune:
         roots = [p.resolve() for p in paths if p.is_dir()]
@@ -232,7 +234,6 @@ def _ingest(
                 report.removed.append(post_id)
 
     if not dry_run:
-        _write(pending, store, embeddings, report, progress, batch_size)
         for post_id in report.removed:
             store.delete_ids(states[post_id].chunk_ids)
         if store.exists():
@@ -277,50 +278,65 @@ def _pending(
     return _Pending(post, chunk_post(post, count_tokens), file_hash(data), tuple(stale_ids), tuple(removed))
 
 
-def _write(
-    pending: list[_Pending],
-    store: Store,
-    embeddings: Embeddings,
-    report: IngestReport,
-    progress: Progress | None,
-    batch_size: int,
-) -> None:
-    """Embed in large batches across posts; write each batch's posts whole, in one upsert.
+class _Writer:
+    """Embeds posts in batches of about ``batch_size`` chunks, across posts, and writes each
+    batch's posts whole in one upsert on a second thread while the next batch is embedded.
+    Writes stay in order, one at a time; at most two batches are held in memory, whatever the
+    size of the archive."""
 
-    A batch is written on a second thread while the next one is embedded, so the store's
-    work hides behind the model's. Writes stay in order, one at a time.
-    """
-    from concurrent.futures import Future, ThreadPoolExecutor
+    def __init__(self, store: Store, embeddings: Embeddings, report: IngestReport, batch_size: int) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
 
-    total = sum(len(p.chunks) for p in pending)
-    batches: list[list[_Pending]] = []
-    size = batch_size
-    for item in pending:
-        if size >= batch_size:
-            batches.append([])
-            size = 0
-        batches[-1].append(item)
-        size += len(item.chunks)
+        self.store = store
+        self.embeddings = embeddings
+        self.report = report
+        self.batch_size = batch_size
+        self._batch: list[_Pending] = []
+        self._size = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="askclinic-write")
+        self._writing: Future[None] | None = None
 
-    done = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="askclinic-write") as writer:
-        writing: Future[None] | None = None
-        for batch in batches:
-            vectors = embeddings.embed_documents([c.text for p in batch for c in p.chunks])
-            writes, offset = [], 0
-            for p in batch:
-                n = len(p.chunks)
-                writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
-                offset += n
-            if writing is not None:
-                writing.result()  # the previous batch is stored (or its error surfaces here)
-            writing = writer.submit(store.write_posts, writes)
-            done += offset
-            report.chunks_embedded += offset
-            if progress:
-                progress(done, total)
-        if writing is not None:
+    def add(self, item: _Pending) -> None:
+        self._batch.append(item)
+        self._size += len(item.chunks)
+        if self._size >= self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self._batch, self._size = self._batch, [], 0
+        if not batch:
+            return
+        vectors = self.embeddings.embed_documents([c.text for p in batch for c in p.chunks])
+        writes, offset = [], 0
+        for p in batch:
+            n = len(p.chunks)
+            writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
+            offset += n
+        self._wait()  # the previous batch is stored (or its error surfaces here)
+        self._writing = self._pool.submit(self.store.write_posts, writes)
+        self.report.chunks_embedded += offset
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
             writing.result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, failed: type[BaseException] | None, *rest: object) -> None:
+        if failed is None:
+            self.close()
+        else:  # a write under way finishes; nothing more is written
+            self._pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Write what is left and wait for every write."""
+        try:
+            self._flush()
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def reembed(
@@ -346,7 +362,9 @@ def reembed(
     with _writing(store):
         for p in pending:
             store.delete_ids(p.stale_ids)
-        _write(pending, store, embeddings, IngestReport(), None, EMBED_BATCH)
+        with _Writer(store, embeddings, IngestReport(), EMBED_BATCH) as writer:
+            for p in pending:
+                writer.add(p)
         sync_word_index(store)
     return [p.post.post_id for p in pending], failed
 

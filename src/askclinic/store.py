@@ -335,14 +335,13 @@ class Store:
     def query(self, vector: Sequence[float], k: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with their cosine similarity (1 - cosine distance)."""
         col = self.collection()
-        n = col.count()
-        if n == 0:
-            raise EmptyStoreError(self._empty_message())
-        res = col.query(
+        res = col.query(  # one call: an empty collection returns nothing (no count beforehand)
             query_embeddings=[list(vector)],
-            n_results=min(k, n),
+            n_results=k,
             include=["metadatas", "documents", "distances"],
         )
+        if not res["ids"][0]:
+            raise EmptyStoreError(self._empty_message())
         return [
             (chunk_from_record(doc, meta), 1.0 - float(dist))
             for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
