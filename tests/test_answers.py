@@ -194,7 +194,8 @@ def test_every_citation_quote_is_a_sentence_of_its_post(pipeline) -> None:
         for c in pipeline.answer(q).citations:
             chunks = [h.chunk for h in pipeline.answer(q).hits if h.chunk.post_id == c.post_id]
             section = pipeline.search.section_of(chunks[0]) if chunks else []
-            all_sentences = {s for ch in pipeline.search.chunks_indexed() if ch.post_id == c.post_id for s in ch.sentences}
+            indexed = pipeline.search.chunks_indexed()
+            all_sentences = {s for ch in indexed if ch.post_id == c.post_id for s in ch.sentences}
             assert c.quote in all_sentences
             assert section is not None
 

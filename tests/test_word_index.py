@@ -41,7 +41,8 @@ def test_ingestion_leaves_the_folder_word_index_current(tmp_path: Path) -> None:
         assert words.sync(store).changed is False  # nothing to do: the revision is the same
 
 
-def test_a_sync_fetches_only_the_posts_that_changed(tmp_path: Path) -> None:
+def test_a_sync_fetches_only_the_posts_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("askclinic.word_index.CLOCK_MARGIN", 0.0)  # one clock here
     emb = FakeEmbeddings()
     archive = _archive(tmp_path, "001_botox-jaw.txt", "005_hifu-lifting.txt", "007_skin-booster.txt")
     store = _store(tmp_path, emb)
@@ -51,13 +52,19 @@ def test_a_sync_fetches_only_the_posts_that_changed(tmp_path: Path) -> None:
     assert (first.added, first.removed) == (store.count(), 0)
 
     fetched: list[str] = []
-    records = store.records
+    records, since = store.records, store.records_since
 
     def counting(ids):  # type: ignore[no-untyped-def]
         fetched.extend(ids)
         return records(ids)
 
+    def counting_since(stamp):  # type: ignore[no-untyped-def]
+        for document, meta in since(stamp):
+            fetched.append(f"{meta['post_id']}::{meta['chunk_index']}")
+            yield document, meta
+
     store.records = counting  # type: ignore[method-assign]
+    store.records_since = counting_since  # type: ignore[method-assign]
     post = archive / "005_hifu-lifting.txt"
     post.write_text(post.read_text(encoding="utf-8").replace("HIFU", "HIFU (ultrasound)", 1), encoding="utf-8")
     assert ingest([archive], store, emb).changed == ["005_hifu-lifting.txt"]
@@ -137,7 +144,7 @@ def test_a_word_index_of_an_older_format_is_rebuilt(tmp_path: Path, monkeypatch:
     store = _store(tmp_path, emb)
     assert ingest([_archive(tmp_path, "001_botox-jaw.txt")], store, emb).ok
     path = default_path(store)
-    monkeypatch.setattr("askclinic.word_index.FORMAT", "2")
+    monkeypatch.setattr("askclinic.word_index.FORMAT", "3")
     with WordIndexFile(path) as words:
         assert words.counts() == (0, 0) and words.revision == ""
         assert words.sync(store).added == store.count()

@@ -591,9 +591,7 @@ class ExtractiveComposer:
             asked.append(alone)
         return self._each_answered(asked, hits, prefer, korean)
 
-    def _per_part(
-        self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False
-    ) -> list[Candidate]:
+    def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
         question names), in the order asked; [] unless every part has its own answer."""

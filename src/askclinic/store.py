@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,8 @@ COLLECTION_PREFIX = "askclinic-"
 # Chosen with benchmarks/hnsw_recall.py on 20,000 real embeddings (recall@10 against brute
 # force): Chroma's defaults 0.98, these 0.999 (ef_search 128: 0.994-0.996), for ~1 ms a query.
 HNSW = {"space": "cosine", "ef_construction": 200, "max_neighbors": 32, "ef_search": 256}
-PAGE = 5000
+PAGE = 500  # records per read: larger pages cost Chroma far more memory than time
+WRITTEN_AT = "written_at"  # chunk metadata: when its post was last written (seconds since the epoch)
 SQLITE_FILE = "chroma.sqlite3"
 LOCK_FILE = "askclinic-writer.lock"
 PID_FILE = "askclinic-writer.pid"
@@ -315,6 +317,21 @@ class Store:
             for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True)
         }
 
+    def records_since(self, stamp: float) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(document, metadata) of every chunk written after ``stamp`` (``WRITTEN_AT``)."""
+        if not self.exists():
+            return
+        col = self.collection()
+        offset = 0
+        while True:
+            page = col.get(
+                where={WRITTEN_AT: {"$gt": stamp}}, include=["metadatas", "documents"], limit=PAGE, offset=offset
+            )
+            if not page["ids"]:
+                return
+            yield from zip(page["documents"], page["metadatas"], strict=True)
+            offset += len(page["ids"])
+
     def records(self, chunk_ids: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
         """(document, metadata) of these chunks; ids no longer stored are left out."""
         if not chunk_ids:
@@ -362,12 +379,15 @@ class Store:
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
         stale: set[str] = set()
+        written_at = time.time()  # lets readers fetch what changed since they last looked
         for post in posts:
             post_ids = [c.chunk_id for c in post.chunks]
             ids.extend(post_ids)
             vectors.extend(list(v) for v in post.vectors)
             documents.extend(c.text for c in post.chunks)
-            metadatas.extend({**c.metadata, **post.extra, "n_chunks": len(post.chunks)} for c in post.chunks)
+            metadatas.extend(
+                {**c.metadata, **post.extra, "n_chunks": len(post.chunks), WRITTEN_AT: written_at} for c in post.chunks
+            )
             stale |= set(post.stale_ids) - set(post_ids)
         col.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
         if stale:

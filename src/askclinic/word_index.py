@@ -33,14 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from .lexical import tokens
-from .store import Store, chunk_from_record, is_server
+from .store import WRITTEN_AT, Store, chunk_from_record, is_server
 from .types import Chunk
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "askclinic-words.sqlite3"
-FORMAT = "1"  # bump when the tokens or the schema change: the file is then rebuilt from the store
-FETCH = 2000  # chunk texts fetched from the store per call
+FORMAT = "2"  # bump when the tokens or the schema change: the file is then rebuilt from the store
+FETCH = 500  # chunk texts fetched from the store per call (larger calls cost Chroma memory)
+CLOCK_MARGIN = 120.0  # seconds: chunks written this long before the newest held are read again
 _SURFACE = re.compile(r"[A-Za-z]+")
 
 _SCHEMA = """
@@ -54,9 +55,11 @@ CREATE TABLE IF NOT EXISTS chunks(
     fingerprint TEXT NOT NULL,
     document TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    tokens TEXT NOT NULL
+    tokens TEXT NOT NULL,
+    written_at REAL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_section ON chunks(post_id, section_index, chunk_index);
+CREATE INDEX IF NOT EXISTS chunks_by_time ON chunks(written_at);
 CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -108,10 +111,11 @@ class WordIndexFile:
         self._write = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         con = self._con
-        con.executescript(_SCHEMA)
+        con.execute("CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
         if self._state(con, "format") not in ("", FORMAT):
             log.info("the word index %s has an older format; rebuilding it from the store", path)
-            con.executescript("DELETE FROM chunks; DELETE FROM words; DELETE FROM state;")
+            con.executescript("DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS words; DELETE FROM state;")
+        con.executescript(_SCHEMA)
         con.execute("INSERT OR REPLACE INTO state VALUES ('format', ?)", (FORMAT,))
 
     def _connect(self) -> sqlite3.Connection:
@@ -196,7 +200,12 @@ class WordIndexFile:
 
     # -- writing -----------------------------------------------------------------------
     def sync(self, store: Store) -> SyncReport:
-        """Bring the file in line with the store, fetching only chunks that are new or changed.
+        """Bring the file in line with the store, reading only what changed.
+
+        Chunks carry when their post was written (``WRITTEN_AT``): a sync fetches the chunks
+        written since the newest one it holds (less ``CLOCK_MARGIN``) and replaces those posts'
+        rows. When the counts still disagree (a post was removed) it lists every chunk id with
+        its metadata, never the texts, and fetches only what differs; so does the first sync.
         One sync at a time (across processes too); a sync finding the file current returns."""
         started = time.perf_counter()
         with self._write:
@@ -204,26 +213,53 @@ class WordIndexFile:
             con = self._con
             if revision and revision == self._state(con, "revision"):
                 return SyncReport(0, 0, revision, time.perf_counter() - started)
-            listed = store.chunk_fingerprints(fingerprint)
             con.execute("BEGIN IMMEDIATE")
             try:
-                held = dict(con.execute("SELECT chunk_id, fingerprint FROM chunks").fetchall())
-                removed = [cid for cid, fp in held.items() if listed.get(cid) != fp]
-                wanted = [cid for cid, fp in listed.items() if held.get(cid) != fp]
-                self._delete(con, removed)
-                added = 0
-                for start in range(0, len(wanted), FETCH):
-                    added += self._insert(con, store.records(wanted[start : start + FETCH]))
+                added = removed = 0
+                newest = con.execute(f"SELECT MAX({WRITTEN_AT}) FROM chunks").fetchone()[0]
+                if newest is not None:
+                    added, removed = self._changed_posts(con, store.records_since(float(newest) - CLOCK_MARGIN))
+                held = int(con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+                if newest is None or held != store.count():
+                    more, fewer = self._reconcile(con, store)
+                    added, removed = added + more, removed + fewer
                 con.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (revision,))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        gone = len([cid for cid in removed if cid not in listed])
-        report = SyncReport(added, gone, revision, time.perf_counter() - started)
+        report = SyncReport(added, removed, revision, time.perf_counter() - started)
         if report.changed:
-            log.info("word index: %d chunks added or changed, %d removed (%.2f s)", added, gone, report.seconds)
+            log.info("word index: %d chunks added or changed, %d removed (%.2f s)", added, removed, report.seconds)
         return report
+
+    def _changed_posts(self, con: sqlite3.Connection, records: Iterable[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
+        """Replace the rows of every post among ``records`` (each post is written whole)."""
+        by_post: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for document, meta in records:
+            by_post.setdefault(str(meta["post_id"]), []).append((document, meta))
+        added = removed = 0
+        for post_id, rows in by_post.items():
+            fresh = {f"{m['post_id']}::{m['chunk_index']}": fingerprint(m) for _, m in rows}
+            held = dict(con.execute("SELECT chunk_id, fingerprint FROM chunks WHERE post_id = ?", (post_id,)))
+            stale = [cid for cid, fp in held.items() if fresh.get(cid) != fp]
+            self._delete(con, stale)
+            removed += len([cid for cid in stale if cid not in fresh])
+            changed = [(d, m) for d, m in rows if held.get(f"{m['post_id']}::{m['chunk_index']}") != fingerprint(m)]
+            added += self._insert(con, changed)
+        return added, removed
+
+    def _reconcile(self, con: sqlite3.Connection, store: Store) -> tuple[int, int]:
+        """Compare every chunk's fingerprint with the store's; fetch what is new or changed."""
+        listed = store.chunk_fingerprints(fingerprint)
+        held = dict(con.execute("SELECT chunk_id, fingerprint FROM chunks").fetchall())
+        stale = [cid for cid, fp in held.items() if listed.get(cid) != fp]
+        wanted = [cid for cid, fp in listed.items() if held.get(cid) != fp]
+        self._delete(con, stale)
+        added = 0
+        for start in range(0, len(wanted), FETCH):
+            added += self._insert(con, store.records(wanted[start : start + FETCH]))
+        return added, len([cid for cid in stale if cid not in listed])
 
     @staticmethod
     def _delete(con: sqlite3.Connection, chunk_ids: Sequence[str]) -> None:
@@ -250,11 +286,12 @@ class WordIndexFile:
                     document,
                     json.dumps(meta, sort_keys=True, default=str),
                     " ".join(tokens(document)),
+                    meta.get(WRITTEN_AT),
                 )
             )
         con.executemany(
             "INSERT INTO chunks(chunk_id, post_id, section_index, chunk_index, section, fingerprint,"
-            " document, metadata, tokens) VALUES (?,?,?,?,?,?,?,?,?)",
+            " document, metadata, tokens, written_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         _count_words(con, (r[6] for r in rows), 1)
