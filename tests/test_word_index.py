@@ -148,3 +148,26 @@ def test_a_word_index_of_an_older_format_is_rebuilt(tmp_path: Path, monkeypatch:
     with WordIndexFile(path) as words:
         assert words.counts() == (0, 0) and words.revision == ""
         assert words.sync(store).added == store.count()
+
+
+def test_bm25_scores_are_those_of_bm25s() -> None:
+    import bm25s
+
+    from askclinic.chunking import chunk_post
+    from askclinic.lexical import LexicalIndex, tokens
+    from askclinic.reader import read_post
+
+    texts = [c.text for p in sorted(SAMPLES.iterdir()) for c in chunk_post(read_post(p, SAMPLES))]
+    ours = LexicalIndex(texts)
+    docs = [tokens(t) for t in texts]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for question in ("how common is thread exposure after a thread lift", "swelling swelling days", "botox jaw"):
+        query = tokens(question)
+        expected = reference.get_scores([vocab[t] for t in query if t in vocab])
+        found = dict(ours.search(query, len(texts)))
+        assert found and all(abs(expected[i] - found.get(i, 0.0)) < 1e-4 for i in range(len(texts)))
+        best = ours.search(query, 5)
+        assert [i for i, _ in best] == sorted(found, key=lambda i: (-found[i], i))[:5]

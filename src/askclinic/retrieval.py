@@ -11,7 +11,9 @@ import logging
 import math
 import threading
 import time
+from array import array
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +51,7 @@ class _Serving:
     """One built BM25 index: the word-index rows it numbers, and the store revision it reflects."""
 
     index: LexicalIndex
-    rows: tuple[int, ...]
+    rows: Sequence[int]
     revision: str
 
 
@@ -143,13 +145,15 @@ class HybridSearch:
         report = self.words.sync(self.store)
         if self._serving is not None and report.revision == self._serving.revision and not report.changed:
             return
-        rows: list[int] = []
-        docs: list[list[str]] = []
-        for row, doc in self.words.documents():
-            rows.append(row)
-            docs.append(doc)
-        index = LexicalIndex.from_tokens(docs, self.words.words())
-        self._serving = _Serving(index, tuple(rows), report.revision)
+        rows = array("q")
+
+        def documents() -> Iterator[list[str]]:  # streamed: one chunk's tokens in memory at a time
+            for row, doc in self.words.documents():
+                rows.append(row)
+                yield doc
+
+        index = LexicalIndex.from_tokens(documents(), self.words.words())
+        self._serving = _Serving(index, rows, report.revision)
         self._checked = time.monotonic()
 
     @property
