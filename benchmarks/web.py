@@ -3,7 +3,7 @@
 1. Builds a temporary store from the samples (or uses ``--store``).
 2. Pipeline alone: the same questions answered one after another on one thread -> answers/s.
 3. The chat app (the same pipeline, in this process, on a free port): ``--clients`` (20)
-   ``gradio_client`` clients, each in its own thread, ask ``--per-client`` (10) questions over
+   ``gradio_client`` clients, each in its own thread of a second process, ask ``--per-client`` (10) questions over
    ``/chat`` -> answers/s, p50 and p95 of the time each client waits for an answer.
 4. The same clients again, each asking one question every ``--pace`` seconds (2; patients type
    between questions) -> p50 and p95.
@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +44,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished children."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", help="an existing store (default: a temp store built from the samples)")
@@ -50,8 +58,6 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=2.0, help="then each client asks every PACE s (0: skip)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-
-    from gradio_client import Client
 
     from askclinic.factory import make_embeddings, make_pipeline, make_store
     from askclinic.feedback import FeedbackStore
@@ -72,38 +78,31 @@ def main() -> None:
         for q in asked:
             pipeline.answer(q)  # every question once first: both runs below find warm caches
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()[0]
         for q in asked:
             pipeline.answer(q)
         pipeline_rate = len(asked) / (time.perf_counter() - started)
+        pipeline_cpu_ms = (cpu_seconds()[0] - cpu) * 1000 / len(asked)
 
         demo = build_demo(pipeline, FeedbackStore(settings.feedback_db))
         url = launch(demo, "127.0.0.1", free_port(), pipeline)
-        waits: list[float] = []
+        def run_clients(pace: float) -> tuple[list[float], float]:
+            """The clients run in a process of their own (not this one's interpreter lock)."""
+            out = subprocess.run(
+                [sys.executable, __file__, "_clients", url, str(args.clients), str(args.per_client), str(pace)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found = json.loads(out.stdout.strip().splitlines()[-1])
+            return found["waits"], found["seconds"]
 
-        def client(i: int, pace: float = 0.0) -> list[float]:
-            chat = Client(url, verbose=False)
-            out = []
-            if pace:
-                time.sleep(i * pace / args.clients)  # patients do not all press Enter at once
-            for q in asked[i * args.per_client : (i + 1) * args.per_client]:
-                t = time.perf_counter()
-                chat.predict(q, api_name="/chat")
-                out.append(time.perf_counter() - t)
-                if pace:
-                    time.sleep(max(0.0, pace - out[-1]))
-            return out
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            for found in pool.map(client, range(args.clients)):
-                waits.extend(found)
-        web_rate = len(waits) / (time.perf_counter() - started)
-        paced: list[float] = []
-        if args.pace:
-            with ThreadPoolExecutor(args.clients) as pool:
-                for found in pool.map(lambda i: client(i, args.pace), range(args.clients)):
-                    paced.extend(found)
+        cpu = cpu_seconds()
+        waits, seconds = run_clients(0.0)
+        web_rate = len(waits) / seconds
+        now = cpu_seconds()
+        server_cpu_ms, client_cpu_ms = ((now[i] - cpu[i]) * 1000 / len(waits) for i in (0, 1))
+        paced: list[float] = run_clients(args.pace)[0] if args.pace else []
         demo.close()
         figures = {
             "questions": len(asked),
@@ -115,6 +114,10 @@ def main() -> None:
             "web_p95_ms": round(1000 * pct(waits, 0.95), 1),
             # Little's law: clients that ask again at once wait at least clients / answers per second
             "closed_loop_floor_ms": round(1000 * args.clients / pipeline_rate, 1),
+            # where the two cores went, per answer: this process (server + pipeline), the clients'
+            "server_cpu_ms_per_answer": round(server_cpu_ms, 1),
+            "client_cpu_ms_per_answer": round(client_cpu_ms, 1),
+            "pipeline_cpu_ms_per_answer": round(pipeline_cpu_ms, 1),
         }
         if paced:
             figures.update(
@@ -129,6 +132,10 @@ def main() -> None:
             f"p50 {figures['web_p50_ms']} ms, p95 {figures['web_p95_ms']} ms (target <= 300)"
         )
         print(f"(clients asking again at once cannot wait less than {figures['closed_loop_floor_ms']} ms each)")
+        print(
+            f"CPU per answer: pipeline alone {figures['pipeline_cpu_ms_per_answer']} ms; in the web run, "
+            f"server {figures['server_cpu_ms_per_answer']} ms, clients {figures['client_cpu_ms_per_answer']} ms"
+        )
         if paced:
             print(
                 f"web chat, {args.clients} clients each asking every {args.pace} s: "
@@ -140,5 +147,35 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def clients(url: str, n: int, per_client: int, pace: float) -> None:
+    """Child process: ``n`` gradio_client clients in threads, ``per_client`` questions each."""
+    from gradio_client import Client
+
+    asked = questions(n * per_client)
+
+    def client(i: int) -> list[float]:
+        chat = Client(url, verbose=False)
+        out = []
+        if pace:
+            time.sleep(i * pace / n)  # patients do not all press Enter at once
+        for q in asked[i * per_client : (i + 1) * per_client]:
+            t = time.perf_counter()
+            chat.predict(q, api_name="/chat")
+            out.append(time.perf_counter() - t)
+            if pace:
+                time.sleep(max(0.0, pace - out[-1]))
+        return out
+
+    waits: list[float] = []
+    started = time.perf_counter()
+    with ThreadPoolExecutor(n) as pool:
+        for found in pool.map(client, range(n)):
+            waits.extend(found)
+    print(json.dumps({"waits": waits, "seconds": time.perf_counter() - started}))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "_clients":
+        clients(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    else:
+        main()
