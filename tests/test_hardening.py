@@ -69,9 +69,10 @@ def wait_for_writer(store: Path, proc: subprocess.Popen[str]) -> str:
 
 
 def contents(store: Store) -> dict[str, tuple[str, str]]:
+    """Each chunk's text and metadata, without where its file was or when it was written."""
     got = store.collection().get(include=["documents", "metadatas"])
     return {
-        i: (d, str(sorted((k, v) for k, v in m.items() if k != "source")))
+        i: (d, str(sorted((k, v) for k, v in m.items() if k not in ("source", "written_at"))))
         for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
 
