@@ -375,7 +375,7 @@ def test_a_percentage_question_gets_that_percentage_or_none(pipeline) -> None:
 
 
 def test_a_treatment_the_archive_never_mentions_is_not_answered_by_a_similar_one(pipeline) -> None:
-    """"Hair transplant" is not "hair removal", however close they sound in meaning."""
+    """ "Hair transplant" is not "hair removal", however close they sound in meaning."""
     for question in ["do you do hair transplants?", "모발이식 회복 기간은 얼마나 걸려요?"]:
         answer = pipeline.answer(question)
         assert answer.status is Status.ABSTAINED, (question, answer.answer)

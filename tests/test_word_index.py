@@ -39,6 +39,9 @@ def test_ingestion_leaves_the_folder_word_index_current(tmp_path: Path) -> None:
         assert words.counts() == (store.count(), 2)
         assert sorted(c.chunk_id for c in words.all_chunks()) == sorted(c.chunk_id for c in store.chunks())
         assert words.sync(store).changed is False  # nothing to do: the revision is the same
+        words.mark("an older revision")  # what ingestion fed it equals what the store returns
+        again = words.sync(store)
+        assert (again.added, again.removed) == (0, 0) and words.revision == store.revision()
 
 
 def test_a_sync_fetches_only_the_posts_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

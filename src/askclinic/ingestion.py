@@ -13,9 +13,10 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
@@ -25,6 +26,9 @@ from .injection import without_instructions
 from .reader import MAX_POST_BYTES, POST_SUFFIXES, parse_bytes, post_id_for, read_bytes
 from .store import PostState, PostWrite, Store, is_server, writer_lock
 from .types import Chunk, Post
+
+if TYPE_CHECKING:
+    from .word_index import WordIndexFile
 
 log = logging.getLogger(__name__)
 
@@ -163,20 +167,36 @@ def ingest(
     Writing holds the store folder's writer lock: a second ingestion at the same time fails
     with ``StoreBusyError`` (or waits, with ``wait=True``). A dry run takes no lock.
     """
-    with contextlib.nullcontext() if dry_run else _writing(store, wait):
-        report = _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
-        if not dry_run:
-            sync_word_index(store)
+    if dry_run:
+        return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
+    with _writing(store, wait), _folder_word_index(store) as words:
+        current = words is not None and words.revision == store.revision() and words.counts()[0] == store.count()
+        report = _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size, words)
+        if words is not None and store.exists():
+            if current:  # it took in every write above: it reflects the store now
+                words.mark(store.revision())
+            else:
+                words.sync(store)
         return report
 
 
-def sync_word_index(store: Store) -> None:
-    """Bring a store folder's word index up to date (changed posts only), so an app starting on
-    the folder finds it current. A Chroma server's apps keep their own copies."""
-    if store.location and not is_server(store.location) and store.exists():
-        from .word_index import WordIndexFile, default_path
+@contextlib.contextmanager
+def _folder_word_index(store: Store) -> Iterator[WordIndexFile | None]:
+    """A store folder's word index, fed by ingestion as it writes, so an app starting on the
+    folder finds it current. A Chroma server's apps keep their own copies (``None``)."""
+    if not store.location or is_server(store.location):
+        yield None
+        return
+    from .word_index import WordIndexFile, default_path
 
-        with WordIndexFile(default_path(store)) as words:
+    with WordIndexFile(default_path(store)) as words:
+        yield words
+
+
+def sync_word_index(store: Store) -> None:
+    """Bring a store folder's word index up to date (changed posts only)."""
+    with _folder_word_index(store) as words:
+        if words is not None and store.exists():
             words.sync(store)
 
 
@@ -195,6 +215,7 @@ def _ingest(
     max_bytes: int,
     progress: Progress | None,
     batch_size: int,
+    words: WordIndexFile | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
@@ -205,7 +226,7 @@ def _ingest(
 
     seen_ids: set[str] = set()
     seen_hashes: dict[str, str] = {}
-    writer = None if dry_run else _Writer(store, embeddings, report, batch_size)
+    writer = None if dry_run else _Writer(store, embeddings, report, batch_size, words)
     with writer or contextlib.nullcontext():
         for i, (path, root) in enumerate(files):
             try:
@@ -236,6 +257,8 @@ def _ingest(
     if not dry_run:
         for post_id in report.removed:
             store.delete_ids(states[post_id].chunk_ids)
+        if words is not None and report.removed:
+            words.remove_posts(report.removed)
         if store.exists():
             report.replaced_models = store.drop_other_models()
     else:
@@ -284,9 +307,17 @@ class _Writer:
     Writes stay in order, one at a time; at most two batches are held in memory, whatever the
     size of the archive."""
 
-    def __init__(self, store: Store, embeddings: Embeddings, report: IngestReport, batch_size: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embeddings: Embeddings,
+        report: IngestReport,
+        batch_size: int,
+        words: WordIndexFile | None = None,
+    ) -> None:
         from concurrent.futures import Future, ThreadPoolExecutor
 
+        self.words = words
         self.store = store
         self.embeddings = embeddings
         self.report = report
@@ -313,8 +344,16 @@ class _Writer:
             writes.append(PostWrite(p.chunks, vectors[offset : offset + n], _extra(p), p.stale_ids))
             offset += n
         self._wait()  # the previous batch is stored (or its error surfaces here)
-        self._writing = self._pool.submit(self.store.write_posts, writes)
+        self._writing = self._pool.submit(self._store, writes)
         self.report.chunks_embedded += offset
+
+    def _store(self, writes: list[PostWrite]) -> None:
+        records = self.store.write_posts(writes)
+        if self.words is not None:
+            try:
+                self.words.apply(records)
+            finally:
+                self.words.close()  # this thread's connection
 
     def _wait(self) -> None:
         if self._writing is not None:

@@ -365,14 +365,15 @@ class Store:
         ]
 
     # -- writing -----------------------------------------------------------------------
-    def write_posts(self, posts: Sequence[PostWrite]) -> None:
+    def write_posts(self, posts: Sequence[PostWrite]) -> list[tuple[str, dict[str, Any]]]:
         """Replace whole posts' chunks: upsert all new chunks in one call, then delete leftovers.
 
         If the process dies in between, a post's leftovers (or its missing chunks) disagree with
         its file hash and chunk count, so it reads as incomplete and the next ingestion rewrites it.
+        Returns the (document, metadata) records written.
         """
         if not posts:
-            return
+            return []
         col = self.collection(create=True)
         ids: list[str] = []
         vectors: list[list[float]] = []
@@ -393,6 +394,7 @@ class Store:
         if stale:
             col.delete(ids=sorted(stale))
         self._touch(col)
+        return list(zip(documents, metadatas, strict=True))
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         if ids:

@@ -261,6 +261,41 @@ class WordIndexFile:
             added += self._insert(con, store.records(wanted[start : start + FETCH]))
         return added, len([cid for cid in stale if cid not in listed])
 
+    def apply(self, records: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Take in whole posts just written to the store (their rows are replaced), without
+        reading anything back from it. The file's revision is left alone: ``mark`` it after."""
+        posts = sorted({str(meta["post_id"]) for _, meta in records})
+        with self._write:
+            con = self._con
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                self._drop_posts(con, posts)
+                self._insert(con, records)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def remove_posts(self, post_ids: Sequence[str]) -> None:
+        with self._write:
+            con = self._con
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                self._drop_posts(con, post_ids)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def mark(self, revision: str) -> None:
+        """Record that the file reflects the store at ``revision`` (every write was applied)."""
+        self._con.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (revision,))
+
+    def _drop_posts(self, con: sqlite3.Connection, post_ids: Sequence[str]) -> None:
+        for post_id in post_ids:
+            ids = [cid for (cid,) in con.execute("SELECT chunk_id FROM chunks WHERE post_id = ?", (post_id,))]
+            self._delete(con, ids)
+
     @staticmethod
     def _delete(con: sqlite3.Connection, chunk_ids: Sequence[str]) -> None:
         for start in range(0, len(chunk_ids), 500):
