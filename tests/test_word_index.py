@@ -147,7 +147,7 @@ def test_a_word_index_of_an_older_format_is_rebuilt(tmp_path: Path, monkeypatch:
     store = _store(tmp_path, emb)
     assert ingest([_archive(tmp_path, "001_botox-jaw.txt")], store, emb).ok
     path = default_path(store)
-    monkeypatch.setattr("askclinic.word_index.FORMAT", "3")
+    monkeypatch.setattr("askclinic.word_index.FORMAT", "4")
     with WordIndexFile(path) as words:
         assert words.counts() == (0, 0) and words.revision == ""
         assert words.sync(store).added == store.count()

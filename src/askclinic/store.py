@@ -35,7 +35,9 @@ COLLECTION_PREFIX = "askclinic-"
 # force): Chroma's defaults 0.98, these 0.999 (ef_search 128: 0.994-0.996), for ~1 ms a query.
 HNSW = {"space": "cosine", "ef_construction": 200, "max_neighbors": 32, "ef_search": 256}
 PAGE = 500  # records per read: larger pages cost Chroma far more memory than time
-WRITTEN_AT = "written_at"  # chunk metadata: when its post was last written (seconds since the epoch)
+# Chunk metadata: when its post was last written, in whole milliseconds since the epoch (an
+# integer: a float does not come back from Chroma bit for bit, and the word index compares them).
+WRITTEN_AT = "written_at"
 SQLITE_FILE = "chroma.sqlite3"
 LOCK_FILE = "askclinic-writer.lock"
 PID_FILE = "askclinic-writer.pid"
@@ -317,7 +319,7 @@ class Store:
             for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True)
         }
 
-    def records_since(self, stamp: float) -> Iterator[tuple[str, dict[str, Any]]]:
+    def records_since(self, stamp: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """(document, metadata) of every chunk written after ``stamp`` (``WRITTEN_AT``)."""
         if not self.exists():
             return
@@ -380,7 +382,7 @@ class Store:
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
         stale: set[str] = set()
-        written_at = time.time()  # lets readers fetch what changed since they last looked
+        written_at = time.time_ns() // 1_000_000  # lets readers fetch what changed since they last looked
         for post in posts:
             post_ids = [c.chunk_id for c in post.chunks]
             ids.extend(post_ids)

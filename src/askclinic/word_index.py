@@ -39,7 +39,7 @@ from .types import Chunk
 log = logging.getLogger(__name__)
 
 FILE_NAME = "askclinic-words.sqlite3"
-FORMAT = "2"  # bump when the tokens or the schema change: the file is then rebuilt from the store
+FORMAT = "3"  # bump when the tokens or the schema change: the file is then rebuilt from the store
 FETCH = 500  # chunk texts fetched from the store per call (larger calls cost Chroma memory)
 CLOCK_MARGIN = 120.0  # seconds: chunks written this long before the newest held are read again
 _SURFACE = re.compile(r"[A-Za-z]+")
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     document TEXT NOT NULL,
     metadata TEXT NOT NULL,
     tokens TEXT NOT NULL,
-    written_at REAL
+    written_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS chunks_by_section ON chunks(post_id, section_index, chunk_index);
 CREATE INDEX IF NOT EXISTS chunks_by_time ON chunks(written_at);
@@ -218,7 +218,8 @@ class WordIndexFile:
                 added = removed = 0
                 newest = con.execute(f"SELECT MAX({WRITTEN_AT}) FROM chunks").fetchone()[0]
                 if newest is not None:
-                    added, removed = self._changed_posts(con, store.records_since(float(newest) - CLOCK_MARGIN))
+                    since = int(newest) - round(CLOCK_MARGIN * 1000)
+                    added, removed = self._changed_posts(con, store.records_since(since))
                 held = int(con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
                 if newest is None or held != store.count():
                     more, fewer = self._reconcile(con, store)
