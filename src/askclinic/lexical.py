@@ -133,9 +133,14 @@ class Speller:
         return _SURFACE.sub(fix, text)
 
 
+def archive_words(texts: Iterable[str]) -> Counter[str]:
+    """Every word of ``texts`` (lower-cased letters) with how often it occurs."""
+    return Counter(w for t in texts for w in _SURFACE.findall(t.lower()))
+
+
 def spelling_vocabulary(texts: Iterable[str]) -> Counter[str]:
     """Words a typo may be fixed towards: the archive's (preferred) and common English words."""
-    return vocabulary_from(Counter(w for t in texts for w in _SURFACE.findall(t.lower())))
+    return vocabulary_from(archive_words(texts))
 
 
 def vocabulary_from(archive: Counter[str]) -> Counter[str]:

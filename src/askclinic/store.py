@@ -40,6 +40,7 @@ PAGE = 500  # records per read: larger pages cost Chroma far more memory than ti
 WRITTEN_AT = "written_at"
 SQLITE_FILE = "chroma.sqlite3"
 LOCK_FILE = "askclinic-writer.lock"
+WORD_INDEX_FILE = "askclinic-words.sqlite3"  # the word index of a store folder (word_index.py)
 PID_FILE = "askclinic-writer.pid"
 
 
@@ -140,7 +141,7 @@ def _writable(folder: Path) -> bool:
 
 def _private_copy(folder: Path) -> str:
     target = Path(tempfile.mkdtemp(prefix="askclinic-store-")) / "store"
-    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE, PID_FILE, "askclinic-words.sqlite3*"))
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE, PID_FILE, f"{WORD_INDEX_FILE}*"))
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
     atexit.register(shutil.rmtree, target.parent, True)
@@ -276,11 +277,11 @@ class Store:
         col.modify(metadata={**meta, "embedding_model": self.model_id, "revision": uuid.uuid4().hex})
 
     # -- reading -----------------------------------------------------------------------
-    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+    def _pages(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         col = self.collection()
         offset = 0
         while True:
-            page = col.get(include=include, limit=PAGE, offset=offset)
+            page = col.get(where=where, include=include, limit=PAGE, offset=offset)
             if not page["ids"]:
                 return
             yield page
@@ -323,16 +324,8 @@ class Store:
         """(document, metadata) of every chunk written after ``stamp`` (``WRITTEN_AT``)."""
         if not self.exists():
             return
-        col = self.collection()
-        offset = 0
-        while True:
-            page = col.get(
-                where={WRITTEN_AT: {"$gt": stamp}}, include=["metadatas", "documents"], limit=PAGE, offset=offset
-            )
-            if not page["ids"]:
-                return
+        for page in self._pages(["metadatas", "documents"], where={WRITTEN_AT: {"$gt": stamp}}):
             yield from zip(page["documents"], page["metadatas"], strict=True)
-            offset += len(page["ids"])
 
     def records(self, chunk_ids: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
         """(document, metadata) of these chunks; ids no longer stored are left out."""
@@ -417,10 +410,15 @@ class Store:
         )
 
 
+def chunk_id_of(meta: dict[str, Any]) -> str:
+    """A stored chunk's id, from its metadata."""
+    return f"{meta['post_id']}::{meta['chunk_index']}"
+
+
 def chunk_from_record(document: str, meta: dict[str, Any]) -> Chunk:
     lines = document.split("\n")
     return Chunk(
-        chunk_id=f"{meta['post_id']}::{meta['chunk_index']}",
+        chunk_id=chunk_id_of(meta),
         post_id=str(meta["post_id"]),
         title=lines[0],
         section=lines[1] if len(lines) > 1 else "",

@@ -3,11 +3,12 @@
 It is what the BM25 half of retrieval is built from, and where section and record look-ups
 are answered, so a running app never reads every chunk back from Chroma:
 
-- ``sync`` brings it in line with the store by changes only: it lists the store's chunk ids with
-  their metadata (a fingerprint of each chunk's post version) and fetches the text of the chunks
-  that are new or changed; removed chunks are deleted. Ingestion syncs it after writing, so an
-  app starting on a folder store finds it current; an app on a Chroma server keeps its own copy
-  (``default_path``) and only pulls what changed since it last ran.
+- Ingestion feeds it with each batch it writes (``apply``), so an app starting on a folder store
+  finds it current. An app on a Chroma server keeps its own copy (``default_path``).
+- ``sync`` brings it in line with the store by changes only: it reads the chunks written since
+  the newest it holds (``WRITTEN_AT``); only when the counts still disagree does it list the
+  store's chunk ids with their metadata (a fingerprint of each chunk's post version), never the
+  texts, and fetch what differs.
 - A change never rewrites a row in place: a changed chunk gets a new row number, so a BM25 index
   built before the change never maps a hit to another chunk's text.
 - Readers never wait for a writer (SQLite's write-ahead log); each thread has its own connection.
@@ -16,11 +17,11 @@ are answered, so a running app never reads every chunk back from Chroma:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -32,17 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .lexical import tokens
-from .store import WRITTEN_AT, Store, chunk_from_record, is_server
+from .lexical import archive_words, tokens
+from .store import WORD_INDEX_FILE, WRITTEN_AT, Store, chunk_from_record, chunk_id_of, is_server
 from .types import Chunk
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "askclinic-words.sqlite3"
+FILE_NAME = WORD_INDEX_FILE
 FORMAT = "3"  # bump when the tokens or the schema change: the file is then rebuilt from the store
 FETCH = 500  # chunk texts fetched from the store per call (larger calls cost Chroma memory)
 CLOCK_MARGIN = 120.0  # seconds: chunks written this long before the newest held are read again
-_SURFACE = re.compile(r"[A-Za-z]+")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks(
@@ -145,6 +145,19 @@ class WordIndexFile:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write at a time in this process, and across processes (SQLite's write lock)."""
+        with self._write:
+            con = self._con
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
     @staticmethod
     def _state(con: sqlite3.Connection, key: str) -> str:
         row = con.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -208,27 +221,22 @@ class WordIndexFile:
         its metadata, never the texts, and fetches only what differs; so does the first sync.
         One sync at a time (across processes too); a sync finding the file current returns."""
         started = time.perf_counter()
-        with self._write:
-            revision = store.revision()
-            con = self._con
-            if revision and revision == self._state(con, "revision"):
+        revision = store.revision()
+        if revision and revision == self.revision:
+            return SyncReport(0, 0, revision, time.perf_counter() - started)
+        with self._transaction() as con:
+            if revision and revision == self._state(con, "revision"):  # synced meanwhile by another
                 return SyncReport(0, 0, revision, time.perf_counter() - started)
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                added = removed = 0
-                newest = con.execute(f"SELECT MAX({WRITTEN_AT}) FROM chunks").fetchone()[0]
-                if newest is not None:
-                    since = int(newest) - round(CLOCK_MARGIN * 1000)
-                    added, removed = self._changed_posts(con, store.records_since(since))
-                held = int(con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
-                if newest is None or held != store.count():
-                    more, fewer = self._reconcile(con, store)
-                    added, removed = added + more, removed + fewer
-                con.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (revision,))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            added = removed = 0
+            newest = con.execute(f"SELECT MAX({WRITTEN_AT}) FROM chunks").fetchone()[0]
+            if newest is not None:
+                since = int(newest) - round(CLOCK_MARGIN * 1000)
+                added, removed = self._changed_posts(con, store.records_since(since))
+            held = int(con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            if newest is None or held != store.count():
+                more, fewer = self._reconcile(con, store)
+                added, removed = added + more, removed + fewer
+            con.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (revision,))
         report = SyncReport(added, removed, revision, time.perf_counter() - started)
         if report.changed:
             log.info("word index: %d chunks added or changed, %d removed (%.2f s)", added, removed, report.seconds)
@@ -241,13 +249,12 @@ class WordIndexFile:
             by_post.setdefault(str(meta["post_id"]), []).append((document, meta))
         added = removed = 0
         for post_id, rows in by_post.items():
-            fresh = {f"{m['post_id']}::{m['chunk_index']}": fingerprint(m) for _, m in rows}
+            fresh = {chunk_id_of(m): (fingerprint(m), (d, m)) for d, m in rows}
             held = dict(con.execute("SELECT chunk_id, fingerprint FROM chunks WHERE post_id = ?", (post_id,)))
-            stale = [cid for cid, fp in held.items() if fresh.get(cid) != fp]
+            stale = [cid for cid, fp in held.items() if cid not in fresh or fresh[cid][0] != fp]
             self._delete(con, stale)
             removed += len([cid for cid in stale if cid not in fresh])
-            changed = [(d, m) for d, m in rows if held.get(f"{m['post_id']}::{m['chunk_index']}") != fingerprint(m)]
-            added += self._insert(con, changed)
+            added += self._insert(con, [record for cid, (fp, record) in fresh.items() if held.get(cid) != fp])
         return added, removed
 
     def _reconcile(self, con: sqlite3.Connection, store: Store) -> tuple[int, int]:
@@ -265,28 +272,13 @@ class WordIndexFile:
     def apply(self, records: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Take in whole posts just written to the store (their rows are replaced), without
         reading anything back from it. The file's revision is left alone: ``mark`` it after."""
-        posts = sorted({str(meta["post_id"]) for _, meta in records})
-        with self._write:
-            con = self._con
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                self._drop_posts(con, posts)
-                self._insert(con, records)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._transaction() as con:
+            self._drop_posts(con, sorted({str(meta["post_id"]) for _, meta in records}))
+            self._insert(con, records)
 
     def remove_posts(self, post_ids: Sequence[str]) -> None:
-        with self._write:
-            con = self._con
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                self._drop_posts(con, post_ids)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._transaction() as con:
+            self._drop_posts(con, post_ids)
 
     def mark(self, revision: str) -> None:
         """Record that the file reflects the store at ``revision`` (every write was applied)."""
@@ -335,7 +327,7 @@ class WordIndexFile:
 
 
 def _count_words(con: sqlite3.Connection, documents: Iterable[str], sign: int) -> None:
-    counts = Counter(w for d in documents for w in _SURFACE.findall(d.lower()))
+    counts = archive_words(documents)
     con.executemany(
         "INSERT INTO words VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET n = n + excluded.n",
         [(w, sign * n) for w, n in counts.items()],
