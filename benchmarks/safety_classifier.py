@@ -1,14 +1,16 @@
 """Choose the learned safety check's thresholds by leaving one dev set out at a time.
 
 For each dev set, the classifier is trained on the safety table's examples and the other dev
-sets, then scores the set left out. The table shows, summed over the left-out sets, how many
+sets, then scores the set left out. Dev question sets (``answers_dev*``, ``conversations_dev*``)
+may be given too: their questions count as ordinary unless they expect an urgent or refused reply
+(see ``askclinic.safety_eval.training_rows``); they are scored as a group of their own. The table shows, summed over the left-out sets, how many
 emergencies it makes urgent, how many refusal cases it flags (refused or urgent) and how many
 ordinary messages it flags, for each pair of thresholds. The classifier alone: the table's
 patterns come on top of it in the product.
 
     python benchmarks/safety_classifier.py evals/safety_dev.jsonl evals/safety_dev2.jsonl \\
         evals/safety_dev3.jsonl evals/safety_dev4.jsonl evals/safety_dev5.jsonl \\
-        evals/safety_dev6.jsonl
+        evals/safety_dev6.jsonl evals/answers_dev*.jsonl evals/conversations_dev*.jsonl
 
 Never pass a test set.
 """
@@ -23,7 +25,7 @@ from rich.table import Table
 
 from askclinic.safety_backstop import encode
 from askclinic.safety_classifier import CLASSES, REGULARIZATION, train
-from askclinic.safety_eval import load_safety_set, training_rows
+from askclinic.safety_eval import is_question_set, load_safety_set, question_rows, training_rows
 
 URGENT = (0.6, 0.7, 0.8)
 REFUSED = (0.5, 0.6, 0.7)
@@ -33,7 +35,7 @@ def main(paths: list[Path]) -> None:
     if len(paths) < 2 or any("blind" in p.name for p in paths):
         raise SystemExit("give two or more dev safety sets (never a blind one)")
     table = training_rows([])
-    sets = {p: [(c.message, c.expected) for c in load_safety_set(p)] for p in paths}
+    sets = {p: question_rows(p) if is_question_set(p) else [(c.message, c.expected) for c in load_safety_set(p)] for p in paths}
     texts, encoded = _encoded([t for rows in [table, *sets.values()] for t, _ in rows])
     vectors = dict(zip(texts, encoded, strict=True))
     chances = []
@@ -41,19 +43,29 @@ def main(paths: list[Path]) -> None:
         train_rows = table + [r for p, rs in sets.items() if p != held for r in rs]
         model = train(train_rows, lambda texts: _stack(vectors, texts))
         scored = model.probabilities(_stack(vectors, [t for t, _ in rows]))
-        chances += list(zip(scored, [e for _, e in rows], strict=True))
+        group = "question sets" if is_question_set(held) else "safety sets"
+        chances += [(p, e, group) for p, (_, e) in zip(scored, rows, strict=True)]
     out = Table(title=f"leave one set out, C={REGULARIZATION}: urgent caught, refusals flagged, ordinary flagged")
-    for col in ("urgent at", "refused at", "red flags", "refusals", "ordinary flagged"):
+    for col in ("urgent at", "refused at", "sets", "red flags", "refusals", "ordinary flagged"):
         out.add_column(col)
     for tu in URGENT:
         for tr in REFUSED:
-            got = [("urgent" if p[2] >= tu else "refused" if p[1] >= tr else "ordinary", e) for p, e in chances]
-            red = [g == "urgent" for g, e in got if e == "urgent"]
-            ref = [g != "ordinary" for g, e in got if e == "refused"]
-            odd = [g != "ordinary" for g, e in got if e == "ordinary"]
-            out.add_row(str(tu), str(tr), *(f"{sum(x)}/{len(x)} ({sum(x) / len(x):.1%})" for x in (red, ref, odd)))
+            for group in sorted({g for _, _, g in chances}):
+                got = [
+                    ("urgent" if p[2] >= tu else "refused" if p[1] >= tr else "ordinary", e)
+                    for p, e, g in chances
+                    if g == group
+                ]
+                red = [g == "urgent" for g, e in got if e == "urgent"]
+                ref = [g != "ordinary" for g, e in got if e == "refused"]
+                odd = [g != "ordinary" for g, e in got if e == "ordinary"]
+                out.add_row(str(tu), str(tr), group, *(_share(x) for x in (red, ref, odd)))
     Console().print(out)
     assert CLASSES == ("ordinary", "refused", "urgent")
+
+
+def _share(flags: list[bool]) -> str:
+    return f"{sum(flags)}/{len(flags)} ({sum(flags) / len(flags):.1%})" if flags else "-"
 
 
 def _encoded(texts: list[str]) -> tuple[list[str], list]:

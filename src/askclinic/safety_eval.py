@@ -111,11 +111,45 @@ def evaluate_safety(gate: SafetyGate, cases: list[SafetyCase]) -> SafetyReport:
 
 def training_rows(sets: Iterable[Path], table: Path | None = None) -> list[tuple[str, str]]:
     """(message, label) pairs to train the safety classifier on: the safety table's examples
-    (ordinary questions included) and every message of ``sets``."""
+    (ordinary questions included) and every message of ``sets``. A set may also be a question
+    set (``askclinic eval`` format): a question expected to be answered or to abstain is an
+    ordinary message; an urgent or refused one counts only when it has no earlier turns (after
+    an emergency, "should I just wait?" is urgent because of what came before it)."""
     from .safety import load_rules
 
     _, examples = load_rules(table)
     rows = [(e.text, e.status.value if e.status is not None else "ordinary") for e in examples]
     for path in sets:
-        rows += [(c.message, c.expected) for c in load_safety_set(path)]
+        if is_question_set(path):
+            rows += question_rows(path)
+        else:
+            rows += [(c.message, c.expected) for c in load_safety_set(path)]
+    return rows
+
+
+def is_question_set(path: Path) -> bool:
+    """Whether ``path`` holds questions for ``askclinic eval`` rather than safety messages."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    if not (isinstance(row, dict) and set(row) == {"gate"}):
+                        return isinstance(row, dict) and "question" in row
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False  # the safety-set loader names the problem
+    return False
+
+
+def question_rows(path: Path) -> list[tuple[str, str]]:
+    """The safety labels a question set implies (see ``training_rows``)."""
+    from .questions import load_questions
+    from .types import Status
+
+    rows = []
+    for q in load_questions(path).questions:
+        if q.expected_status in (Status.ANSWERED, Status.ABSTAINED):
+            rows.append((q.question, "ordinary"))
+        elif not q.history:
+            rows.append((q.question, q.expected_status.value))
     return rows
