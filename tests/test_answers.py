@@ -393,3 +393,35 @@ def test_how_common_is_answered_by_how_common_or_not_at_all(pipeline) -> None:
     assert answer.status is Status.ABSTAINED, answer.answer
     answer = pipeline.answer("how common is bruising after a thread lift?")
     assert answer.status is Status.ANSWERED and "26%" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "areas"),
+    [
+        ("how long does filler in the smile lines (the lines from nose to mouth) last", {"smile lines"}),
+        ("filler in the chin and nose", {"chin", "nose"}),
+        ("under eye filler or nose filler", {"under-eye", "nose"}),
+    ],
+)
+def test_a_longer_area_name_wins_over_a_shorter_one_inside_it(question: str, areas: set[str]) -> None:
+    from askclinic.answering import _areas
+
+    assert _areas(question) == areas
+
+
+@pytest.mark.parametrize(
+    ("question", "price"),
+    [
+        ("how much is a thread lift", True),
+        ("how much does jaw botox cost?", True),
+        ("실리프팅 가격이 얼마예요?", True),
+        ("실리프팅 얼마예요?", True),
+        ("how much do ice pick scars actually improve with fractional", False),
+        ("how much is the downtime after a peel", False),
+        ("턱보톡스 최소 간격 얼마에요", False),  # asks for an interval
+    ],
+)
+def test_a_price_question_is_told_from_other_how_much_questions(question: str, price: bool) -> None:
+    from askclinic.answering import asks_price
+
+    assert asks_price(question.lower()) is price

@@ -253,3 +253,36 @@ def test_which_one_through_the_pipeline_quotes_both_figures(pipeline) -> None:
     history = ["how long does forehead filler last", "and the chin?"]
     answer = pipeline.answer(rewrite("which lasts longer then", history))
     assert "12 to 18 months" in answer.answer and "12 to 24 months" in answer.answer, answer.answer
+
+
+EMERGENCY = "my lip filler was yesterday and now my lip is turning white and very painful"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["should i just wait and see if it gets better?", "is that normal?", "병원 가야 돼요? 아님 좀 기다려볼까요"],
+)
+def test_a_short_follow_up_to_an_emergency_is_gated_urgent_again(pipeline, question: str) -> None:
+    asked = rewrite(question, ["how long does lip filler last?", EMERGENCY])
+    assert EMERGENCY in asked
+    answer = pipeline.answer(asked)
+    assert answer.status is Status.URGENT
+    assert answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ok the clinic saw me and it's fine now. how long should i avoid the sauna?",  # news first
+        "how long does swelling last after a thread lift?",  # another procedure
+        "ok so for next time, in general how long should i wait before i get a facial massage again",
+    ],
+)
+def test_a_follow_up_that_moves_on_from_an_emergency_is_not_carried(question: str) -> None:
+    assert EMERGENCY not in rewrite(question, [EMERGENCY])
+
+
+def test_a_follow_up_to_an_ordinary_question_is_not_made_urgent(pipeline) -> None:
+    asked = rewrite("should i just wait and see?", ["how long does swelling last after lip filler?"])
+    assert "turning white" not in asked
+    assert pipeline.answer(asked).status is not Status.URGENT

@@ -229,8 +229,19 @@ _AREA_NAMES = {name: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b
 
 
 def _areas(text: str) -> set[str]:
-    """The body areas (keys of AREAS) a lower-cased text names."""
-    return {name for name, pattern in _AREA_NAMES.items() if pattern.search(text)}
+    """The body areas (keys of AREAS) a lower-cased text names; a longer name wins over a shorter
+    one inside it ("the lines from nose to mouth" names the smile lines, not the nose)."""
+    found = sorted(
+        ((m.start(), m.end(), name) for name, pattern in _AREA_NAMES.items() for m in pattern.finditer(text)),
+        key=lambda f: f[0] - f[1],
+    )
+    taken: list[tuple[int, int]] = []
+    out: set[str] = set()
+    for start, end, name in found:
+        if not any(start < b and a < end for a, b in taken):
+            taken.append((start, end))
+            out.add(name)
+    return out
 
 
 def _named_by(text: str) -> dict[str, str]:
@@ -255,9 +266,20 @@ def _with_names(question: str) -> str:
 
 
 _PRICE_Q = re.compile(
-    r"\b(cost|costs|price|prices|pricing|how much (is|does|do|are|would|will)\b"
-    r"(?!.{0,30}\b(hurt|pain|swell|bruis|last)))|가격|비용|얼마예요|얼마에요"
+    r"\b(cost|costs|price|prices|pricing|how much (is|are|would|will)\b"
+    r"(?!.{0,30}\b(hurt|pain|swell|bruis|last|downtime|time|improv|better)))|가격|비용"
 )
+# "얼마예요" is "how much is it": a price, unless the question names what is measured
+# ("최소 간격 얼마에요" asks for an interval); "how much do they improve" is not a price either.
+_HOW_MUCH_KO = re.compile(r"얼마(예요|에요|야|임|정도 해|정도 들)")
+_MEASURED_KO = re.compile(r"간격|기간|시간|주기|텀|동안|마다|며칠|몇|자주|오래|걸려|걸리|지속|유지")
+
+
+def asks_price(lowered: str) -> bool:
+    """Whether a lower-cased question asks what something costs."""
+    if _PRICE_Q.search(lowered):
+        return True
+    return bool(_HOW_MUCH_KO.search(lowered)) and not _MEASURED_KO.search(lowered)
 _PRICE = re.compile(r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost", re.I)
 
 
@@ -376,7 +398,7 @@ class ExtractiveComposer:
         percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
         areas = _areas(lowered)
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
-        wants_price = bool(_PRICE_Q.search(lowered))
+        wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_reason = bool(_WHY_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]

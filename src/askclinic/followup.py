@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
 from .glossary import Glossary, default_glossary, is_korean
+from .safety import SafetyGate, default_safety
+from .types import Status
 from .lexical import tokens
 
 # Words that say what is asked rather than what it is about; a question made only of these
@@ -54,6 +56,8 @@ CONNECTORS = (
     "그런데",
     "근데",
 )
+AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
+_UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
 _POINTER = re.compile(
     r"\b(it|its|it.?s|they|them|their|that|those|these|this|the same|there)\b"
@@ -173,14 +177,26 @@ def _points_back(text: str) -> bool:
     return bool(_POINTER.search(text.lower()))
 
 
-def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = None) -> str:
-    """The question as it should be searched, given the earlier questions (newest last)."""
+def rewrite(
+    question: str, history: Sequence[str], glossary: Glossary | None = None, gate: SafetyGate | None = None
+) -> str:
+    """The question as it should be searched, given the earlier questions (newest last).
+    After a message the safety ``gate`` found urgent, a short follow-up that names no procedure
+    and gives no news first ("they saw me, it's fine now. ...") carries that message along, so
+    it is gated urgent again ("should I just wait and see?" after "my lip is turning white")."""
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
     words = [w.lower() for w in _WORD.findall(text)]
     if not text or not history or (words and all(w in PLEASANTRIES for w in words)):
         return question
     body, connected = _split_connector(text)
+    if (
+        len(words) <= AFTER_URGENT_WORDS
+        and not _UPDATE.search(text)
+        and not procedure_words(body, glossary)
+        and _urgent(history[-1], gate)
+    ):
+        return f"{body} {history[-1]}"
     own = topic_words(body, glossary)
     own_procedures = procedure_words(body, glossary)
     context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
@@ -218,6 +234,11 @@ def rewrite(question: str, history: Sequence[str], glossary: Glossary | None = N
     if connected or compares:  # "and bruising?": asked the way the last question asked
         carried += _frame(previous, glossary).split()
     return _with(body, carried) if carried else question
+
+
+def _urgent(message: str, gate: SafetyGate | None) -> bool:
+    verdict = (gate or default_safety()).check(message)
+    return verdict is not None and verdict.status is Status.URGENT
 
 
 def keeps_post(question: str, searched: str, glossary: Glossary | None = None) -> bool:
