@@ -28,6 +28,8 @@ def words(text: str) -> set[str]:
         ("and swelling?", [BRUISE], {"swelling", "thread", "lift"}),
         ("does it hurt?", [BRUISE, "and how long does it last?"], {"bruise", "thread"}),
         ("and how long does it last? <img src=x>", [BRUISE], {"bruise", "thread"}),
+        # the procedure was named before the last question
+        ("and after that?", ["skin booster: how many sessions do i need", "how far apart"], {"booster", "apart"}),
     ],
 )
 def test_a_question_without_a_topic_takes_the_last_topic(question, history, carried) -> None:

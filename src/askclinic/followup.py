@@ -227,7 +227,12 @@ def rewrite(
             # "효과는 얼마나 유지돼요?", "and the results?": what is asked about is named; only the
             # procedure carries over (not the last question's sauna or bruise)
             return _with(body, procedure_words(context, glossary))
-        return _with(body, topic_words(previous, glossary))  # "how long does it last?"
+        carried = topic_words(previous, glossary)  # "how long does it last?"
+        if context and context != previous and not procedure_words(previous, glossary):
+            # "skin booster: how many sessions?", "how far apart?", then "and after that?": the
+            # procedure was named before the last question
+            carried = [*procedure_words(context, glossary), *carried]
+        return _with(body, carried)
     carried = procedure_words(context, glossary) if context else []
     if _points_back(body):  # "will they soften?": what "they" were is in the last question's topic
         carried += topic_words(previous, glossary)
