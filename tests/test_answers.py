@@ -425,3 +425,14 @@ def test_a_price_question_is_told_from_other_how_much_questions(question: str, p
     from askclinic.answering import asks_price
 
     assert asks_price(question.lower()) is price
+
+
+@pytest.mark.parametrize(
+    "question", ["filler in the chin vs the lips, which lasts longer", "입술필러랑 턱필러 중에 뭐가 더 오래가요?"]
+)
+def test_a_comparison_of_two_areas_gives_each_areas_figure(pipeline, question: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    first = first_sentence(answer.answer)
+    assert "12 to 24 months" in first and "6 to 9 months" in first, answer.answer
+    assert {"002_filler-longevity.txt", "101_filler-faq.md"} <= {c.post_id for c in answer.citations}

@@ -278,6 +278,7 @@ def test_a_short_follow_up_to_an_emergency_is_gated_urgent_again(pipeline, quest
         "ok the clinic saw me and it's fine now. how long should i avoid the sauna?",  # news first
         "how long does swelling last after a thread lift?",  # another procedure
         "ok so for next time, in general how long should i wait before i get a facial massage again",
+        "and bruising?",  # asks about something else
     ],
 )
 def test_a_follow_up_that_moves_on_from_an_emergency_is_not_carried(question: str) -> None:

@@ -228,20 +228,23 @@ AREAS = {
 _AREA_NAMES = {name: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b") for name, words in AREAS.items()}
 
 
-def _areas(text: str) -> set[str]:
-    """The body areas (keys of AREAS) a lower-cased text names; a longer name wins over a shorter
-    one inside it ("the lines from nose to mouth" names the smile lines, not the nose)."""
+def _area_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, area) of each body-area name in a lower-cased text, in order; a longer name
+    wins over a shorter one inside it ("the lines from nose to mouth" names the smile lines)."""
     found = sorted(
         ((m.start(), m.end(), name) for name, pattern in _AREA_NAMES.items() for m in pattern.finditer(text)),
         key=lambda f: f[0] - f[1],
     )
-    taken: list[tuple[int, int]] = []
-    out: set[str] = set()
+    taken: list[tuple[int, int, str]] = []
     for start, end, name in found:
-        if not any(start < b and a < end for a, b in taken):
-            taken.append((start, end))
-            out.add(name)
-    return out
+        if not any(start < b and a < end for a, b, _ in taken):
+            taken.append((start, end, name))
+    return sorted(taken)
+
+
+def _areas(text: str) -> set[str]:
+    """The body areas (keys of AREAS) a lower-cased text names."""
+    return {name for _, _, name in _area_spans(text)}
 
 
 def _named_by(text: str) -> dict[str, str]:
@@ -533,8 +536,10 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
-            compared = self._per_procedure(question, hits, prefer, korean) or self._per_part(
-                question, hits, prefer, korean
+            compared = (
+                self._per_procedure(question, hits, prefer, korean)
+                or self._per_area(question, hits, prefer, korean)
+                or self._per_part(question, hits, prefer, korean)
             )
             if compared:
                 return self._composition(compared, korean, together=len(compared))
@@ -611,7 +616,25 @@ class ExtractiveComposer:
                 if other != name:
                     alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
             asked.append(alone)
-        return self._each_answered(asked, hits, prefer, korean)
+        return self._each_answered(asked, hits, prefer, korean, figures=True)
+
+    def _per_area(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
+        """For a comparison of body areas ("filler in the chin vs the lips, which lasts longer?"):
+        the best answer to the question asked of each area alone, in the order named; [] unless
+        every area has one."""
+        lowered = question.lower()
+        spans = _area_spans(lowered)
+        named = list(dict.fromkeys(name for _, _, name in spans))
+        if len(named) < 2 or procedures_named(question)[1:]:
+            return []
+        asked = []
+        for name in named[:MAX_PARTS]:
+            alone = lowered
+            for start, end, other in reversed(spans):
+                if other != name:
+                    alone = alone[:start] + " " + alone[end:]
+            asked.append(" ".join(alone.split()))
+        return self._each_answered(asked, hits, prefer, korean, figures=True)
 
     def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
@@ -626,12 +649,25 @@ class ExtractiveComposer:
         return self._each_answered(asked, hits, prefer, korean)
 
     def _each_answered(
-        self, questions: list[str], hits: list[Hit], prefer: Sequence[str], korean: bool = False
+        self,
+        questions: list[str],
+        hits: list[Hit],
+        prefer: Sequence[str],
+        korean: bool = False,
+        figures: bool = False,
     ) -> list[Candidate]:
-        """The best answering sentence for each question, in order; [] unless each has its own."""
+        """The best answering sentence for each question, in order; [] unless each has its own.
+        ``figures`` (a comparison): a sentence with a figure is taken over a better-ranked one
+        without, if it scores at least ``COMPLEMENT_SHARE`` of it (like is compared with like)."""
         chosen: list[Candidate] = []
         for asked in questions:
-            best = next((c for c in self.rank(asked, hits, None, prefer, korean=korean) if c.answers), None)
+            answering = [c for c in self.rank(asked, hits, None, prefer, korean=korean) if c.answers]
+            best = answering[0] if answering else None
+            if figures and best is not None and not _NUMBER.search(best.sentence):
+                top = best.score
+                best = next(
+                    (c for c in answering if _NUMBER.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top), best
+                )
             if best is None or best in chosen:
                 return []
             chosen.append(best)

@@ -181,8 +181,8 @@ def rewrite(
     question: str, history: Sequence[str], glossary: Glossary | None = None, gate: SafetyGate | None = None
 ) -> str:
     """The question as it should be searched, given the earlier questions (newest last).
-    After a message the safety ``gate`` found urgent, a short follow-up that names no procedure
-    and gives no news first ("they saw me, it's fine now. ...") carries that message along, so
+    After a message the safety ``gate`` found urgent, a short follow-up that names no procedure,
+    asks about nothing new ("and bruising?") and gives no news first ("they saw me, it's fine now. ...") carries that message along, so
     it is gated urgent again ("should I just wait and see?" after "my lip is turning white")."""
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
@@ -194,6 +194,7 @@ def rewrite(
         len(words) <= AFTER_URGENT_WORDS
         and not _UPDATE.search(text)
         and not procedure_words(body, glossary)
+        and not (connected and topic_words(body, glossary))  # "and bruising?" asks about something else
         and _urgent(history[-1], gate)
     ):
         return f"{body} {history[-1]}"
