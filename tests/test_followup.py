@@ -29,7 +29,11 @@ def words(text: str) -> set[str]:
         ("does it hurt?", [BRUISE, "and how long does it last?"], {"bruise", "thread"}),
         ("and how long does it last? <img src=x>", [BRUISE], {"bruise", "thread"}),
         # the procedure was named before the last question
-        ("and after that?", ["skin booster: how many sessions do i need", "how far apart"], {"booster", "apart"}),
+        (
+            "how long does it last?",
+            ["skin booster: how many sessions do i need", "will i bruise?"],
+            {"booster", "bruise"},
+        ),
     ],
 )
 def test_a_question_without_a_topic_takes_the_last_topic(question, history, carried) -> None:
@@ -289,3 +293,26 @@ def test_a_follow_up_to_an_ordinary_question_is_not_made_urgent(pipeline) -> Non
     asked = rewrite("should i just wait and see?", ["how long does swelling last after lip filler?"])
     assert "turning white" not in asked
     assert pipeline.answer(asked).status is not Status.URGENT
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried", "not_carried"),
+    [
+        ("멍은요?", ["실리프팅하고 붓기 얼마나 가요?"], {"얼마나", "가요"}, set()),  # Korean "and bruising?"
+        ("간격은요?", ["스킨부스터 몇 번 맞아야 돼요?"], {"스킨부스터"}, {"몇", "번"}),  # asks its own way
+        ("and how far apart?", ["how many laser toning sessions for melasma"], {"toning"}, {"many"}),
+    ],
+)
+def test_an_and_x_follow_up_carries_the_last_question_only_when_it_asks_nothing_of_its_own(
+    question: str, history: list[str], carried: set[str], not_carried: set[str]
+) -> None:
+    asked = words(rewrite(question, history))
+    assert carried <= asked
+    assert not (not_carried & asked)
+
+
+def test_a_full_question_on_a_new_procedure_does_not_carry_the_last_question() -> None:
+    asked = rewrite(
+        "also how often do threads actually poke out through the skin after a thread lift", ["is HIFU painful"]
+    )
+    assert "painful" not in asked

@@ -283,6 +283,8 @@ def asks_price(lowered: str) -> bool:
     if _PRICE_Q.search(lowered):
         return True
     return bool(_HOW_MUCH_KO.search(lowered)) and not _MEASURED_KO.search(lowered)
+
+
 _PRICE = re.compile(r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost", re.I)
 
 

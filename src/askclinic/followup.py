@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
 from .glossary import Glossary, default_glossary, is_korean
+from .lexical import tokens
 from .safety import SafetyGate, default_safety
 from .types import Status
-from .lexical import tokens
 
 # Words that say what is asked rather than what it is about; a question made only of these
 # (and stopwords) has no topic of its own.
@@ -36,7 +36,8 @@ GENERIC_WORDS = frozenset(
         "effect effects side recovery recover heal downtime session sessions there"
     )
 )
-FRAME_WORDS = INTENT_WORDS | GENERIC_WORDS
+# What a question asks (how long, how often, how far apart), as opposed to what it is about.
+FRAME_WORDS = INTENT_WORDS | GENERIC_WORDS | frozenset(tokens("apart far interval intervals gap spaced"))
 QUESTION_WORDS = frozenset(
     "how what when why which where who can could does do did is are was were will would should".split()
 )
@@ -56,6 +57,8 @@ CONNECTORS = (
     "그런데",
     "근데",
 )
+KOREAN_WHAT_ABOUT_WORDS = 3
+_KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도)요?\s*[?？]*\s*$")
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
@@ -112,10 +115,14 @@ def topic_words(text: str, glossary: Glossary | None = None) -> list[str]:
 
 
 def _split_connector(question: str) -> tuple[str, bool]:
+    """The question without its leading connector, and whether it had one; a short Korean
+    "X은요? / X는요? / X도요?" is the "and X?" of Korean."""
     lowered = question.lower()
     for connector in CONNECTORS:
         if lowered.startswith(connector) and not lowered[len(connector) :][:1].isalnum():
             return question[len(connector) :].lstrip(" ,.…"), True
+    if len(question.split()) <= KOREAN_WHAT_ABOUT_WORDS and _KOREAN_WHAT_ABOUT.search(question):
+        return question, True
     return question, False
 
 
@@ -182,8 +189,9 @@ def rewrite(
 ) -> str:
     """The question as it should be searched, given the earlier questions (newest last).
     After a message the safety ``gate`` found urgent, a short follow-up that names no procedure,
-    asks about nothing new ("and bruising?") and gives no news first ("they saw me, it's fine now. ...") carries that message along, so
-    it is gated urgent again ("should I just wait and see?" after "my lip is turning white")."""
+    asks about nothing new ("and bruising?") and gives no news first ("they saw me, it's fine
+    now. ...") carries that message along, so it is gated urgent again ("should I just wait and
+    see?" after "my lip is turning white")."""
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
     words = [w.lower() for w in _WORD.findall(text)]
@@ -213,7 +221,8 @@ def rewrite(
         if not about and not _frame(body, glossary) and context:
             # "실리프팅은요?", "what about a chemical peel?": the last question, asked of the new procedure
             return _with(body, _without_procedures(context, glossary).split())
-        frame = _frame(previous, glossary) if connected else ""
+        # "and for hifu, how long?" carries what was asked; a full question of its own does not
+        frame = _frame(previous, glossary) if connected and len(words) <= SHORT_FOLLOW_UP else ""
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
     follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     if own and not follow_up:
@@ -237,7 +246,8 @@ def rewrite(
     carried = procedure_words(context, glossary) if context else []
     if _points_back(body):  # "will they soften?": what "they" were is in the last question's topic
         carried += topic_words(previous, glossary)
-    if connected or compares:  # "and bruising?": asked the way the last question asked
+    if (connected or compares) and not _frame(body, glossary):
+        # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
         carried += _frame(previous, glossary).split()
     return _with(body, carried) if carried else question
 
