@@ -169,3 +169,10 @@ def test_a_typo_never_makes_an_ordinary_question_refused(typed: str, spelled: st
 def test_an_emergency_with_typos_is_still_urgent() -> None:
     verdict = default_safety().check("my lip went whitee and blotchy right aftr the filer, it hurtss so bad")
     assert verdict is not None and verdict.status is Status.URGENT
+
+
+def test_normal_healing_close_to_a_red_flag_example_is_not_made_urgent() -> None:
+    # Near the "throat or tongue swelling" example in words, but the learned check gives it little
+    # urgency: the similar-example check needs its second opinion (``SECOND_OPINION``).
+    message = "my cheeks feel tight and pull a little when i yawn since my thread lift last week, is that normal"
+    assert default_safety().check(message) is None

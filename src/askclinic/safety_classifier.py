@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 CLASSES = ("ordinary", "refused", "urgent")
 URGENT = 0.7  # probability of "urgent" that makes a message urgent
 STRICT_URGENT = 0.9  # ... when the table already refuses it (overruling a refusal needs more)
-SECOND_OPINION = 0.1  # the similar-example check makes a message urgent only if this is reached too
+SECOND_OPINION = 0.5  # the similar-example check makes a message urgent only if this is reached too
 REFUSED = 0.6  # probability of "refused" that makes an otherwise ordinary message refused
 REGULARIZATION = 64.0  # scikit-learn's C, from the same leave-one-set-out runs
 DEFAULT_PATH = Path(__file__).parent / "data" / "safety_classifier.npz"
