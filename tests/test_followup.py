@@ -316,3 +316,16 @@ def test_a_full_question_on_a_new_procedure_does_not_carry_the_last_question() -
         "also how often do threads actually poke out through the skin after a thread lift", ["is HIFU painful"]
     )
     assert "painful" not in asked
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "dropped"),
+    [
+        ("스킨부스터는요? 몇번?", ["레이저토닝 몇번 받아야돼요?"], "레이저토닝"),
+        ("입술필러는요? 아파요?", ["하이푸 아파요?"], "하이푸"),
+    ],
+)
+def test_two_question_marks_are_not_a_comparison_with_the_last_procedure(
+    question: str, history: list[str], dropped: str
+) -> None:
+    assert dropped not in rewrite(question, history)

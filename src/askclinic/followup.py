@@ -126,6 +126,12 @@ def _split_connector(question: str) -> tuple[str, bool]:
     return question, False
 
 
+def _compares(text: str) -> bool:
+    """Whether ``text`` holds a word of comparison or of a second question ("or", "than", "and
+    how"); two question marks alone do not make one ("스킨부스터는요? 몇번?" asks one thing)."""
+    return any(m.group(0)[0] not in "?;" for m in MULTI_PART.finditer(text.lower()))
+
+
 def _frame(question: str, glossary: Glossary) -> str:
     """What ``question`` asked without what it was about ("how long does last"), or ''."""
     plain = _TAG.sub(" ", question)
@@ -213,7 +219,7 @@ def rewrite(
     if previous is None:
         return question
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
-    compares = (bool(MULTI_PART.search(body.lower())) or "보다" in body) and (
+    compares = (_compares(body) or "보다" in body) and (
         _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     )
     if own_procedures and not (compares and context):
