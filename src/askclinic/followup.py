@@ -219,9 +219,7 @@ def rewrite(
     if previous is None:
         return question
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
-    compares = (_compares(body) or "보다" in body) and (
-        _points_back(body) or len(words) <= SHORT_FOLLOW_UP
-    )
+    compares = (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
     if own_procedures and not (compares and context):
         about = [w for w in own if not any(w in p or p in w for p in own_procedures)]
         if not about and not _frame(body, glossary) and context:
