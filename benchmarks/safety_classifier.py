@@ -2,11 +2,11 @@
 
 For each dev set, the classifier is trained on the safety table's examples and the other dev
 sets, then scores the set left out. Dev question sets (``answers_dev*``, ``conversations_dev*``)
-may be given too: their questions count as ordinary unless they expect an urgent or refused reply
-(see ``askclinic.safety_eval.training_rows``); they are scored as a group of their own. The table shows, summed over the left-out sets, how many
-emergencies it makes urgent, how many refusal cases it flags (refused or urgent) and how many
-ordinary messages it flags, for each pair of thresholds. The classifier alone: the table's
-patterns come on top of it in the product.
+may be given too: their questions count as ordinary unless they expect an urgent or refused
+reply (see ``askclinic.safety_eval.training_rows``); they are scored as a group of their own.
+The table shows, summed over the left-out sets, how many emergencies it makes urgent, how many
+refusal cases it flags (refused or urgent) and how many ordinary messages it flags, for each
+pair of thresholds. The classifier alone: the table's patterns come on top of it in the product.
 
     python benchmarks/safety_classifier.py evals/safety_dev.jsonl evals/safety_dev2.jsonl \\
         evals/safety_dev3.jsonl evals/safety_dev4.jsonl evals/safety_dev5.jsonl \\
@@ -35,7 +35,7 @@ def main(paths: list[Path]) -> None:
     if len(paths) < 2 or any("blind" in p.name for p in paths):
         raise SystemExit("give two or more dev safety sets (never a blind one)")
     table = training_rows([])
-    sets = {p: question_rows(p) if is_question_set(p) else [(c.message, c.expected) for c in load_safety_set(p)] for p in paths}
+    sets = {p: question_rows(p) if is_question_set(p) else _messages(p) for p in paths}
     texts, encoded = _encoded([t for rows in [table, *sets.values()] for t, _ in rows])
     vectors = dict(zip(texts, encoded, strict=True))
     chances = []
@@ -62,6 +62,10 @@ def main(paths: list[Path]) -> None:
                 out.add_row(str(tu), str(tr), group, *(_share(x) for x in (red, ref, odd)))
     Console().print(out)
     assert CLASSES == ("ordinary", "refused", "urgent")
+
+
+def _messages(path: Path) -> list[tuple[str, str]]:
+    return [(c.message, c.expected) for c in load_safety_set(path)]
 
 
 def _share(flags: list[bool]) -> str:

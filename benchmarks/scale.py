@@ -112,8 +112,14 @@ def child_ingest(filler: str, samples: str, store: str) -> None:
     seconds = time.perf_counter() - started
     peak = peak_rss_mb()
     ingest([Path(samples)], target, real, count_tokens=real.token_counter())
-    emit({"ingest_seconds": round(seconds, 1), "ingest_peak_rss_mb": round(peak, 1),
-          "chunks": target.count(), "filler_chunks": report.chunks_embedded})
+    emit(
+        {
+            "ingest_seconds": round(seconds, 1),
+            "ingest_peak_rss_mb": round(peak, 1),
+            "chunks": target.count(),
+            "filler_chunks": report.chunks_embedded,
+        }
+    )
 
 
 # -- child: the app ------------------------------------------------------------------------------
@@ -144,11 +150,19 @@ def child_app(store: str, n_questions: int, feedback: str) -> None:
             latencies.append((time.perf_counter() - t) * 1000)
         passes.append(latencies)
     cold, warm = passes
-    emit({"first_answer_s": round(first_at - started, 2), "first_status": str(first.status),
-          "rss_mb": round(current_rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-          "ask_p50_ms": round(pct(warm, 0.5), 1), "ask_p95_ms": round(pct(warm, 0.95), 1),
-          "cold_p50_ms": round(pct(cold, 0.5), 1), "cold_p95_ms": round(pct(cold, 0.95), 1),
-          "word_index_chunks": pipeline.search.indexed_chunks})
+    emit(
+        {
+            "first_answer_s": round(first_at - started, 2),
+            "first_status": str(first.status),
+            "rss_mb": round(current_rss_mb(), 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "ask_p50_ms": round(pct(warm, 0.5), 1),
+            "ask_p95_ms": round(pct(warm, 0.95), 1),
+            "cold_p50_ms": round(pct(cold, 0.5), 1),
+            "cold_p95_ms": round(pct(cold, 0.95), 1),
+            "word_index_chunks": pipeline.search.indexed_chunks,
+        }
+    )
 
     # The change phase: answer steadily until the new figure shows, recording every latency.
     stop = threading.Event()
@@ -177,10 +191,14 @@ def child_app(store: str, n_questions: int, feedback: str) -> None:
     thread.join()
     seen = [at for at, _, new in log if new]
     window = [ms for at, ms, _ in log if at >= ingest_started and (not seen or at <= seen[0])]
-    emit({"changed_answerable_s": round(max(0.0, seen[0] - ingest_done), 2) if seen else None,
-          "changed_after_ingest_start_s": round(seen[0] - ingest_started, 2) if seen else None,
-          "worst_ms_during_change": round(max(window), 1) if window else None,
-          "answers_during_change": len(window)})
+    emit(
+        {
+            "changed_answerable_s": round(max(0.0, seen[0] - ingest_done), 2) if seen else None,
+            "changed_after_ingest_start_s": round(seen[0] - ingest_started, 2) if seen else None,
+            "worst_ms_during_change": round(max(window), 1) if window else None,
+            "answers_during_change": len(window),
+        }
+    )
     demo.close()
 
 
@@ -206,21 +224,30 @@ def run_size(size: int, work: Path, n_questions: int) -> dict[str, Any]:
     generate_archive(work / "filler", n_posts, build_vocabulary(ROOT / "samples" / "archive"), seed=size)
     store = str(work / "store")
     me = [sys.executable, str(Path(__file__).resolve())]
-    out = subprocess.run([*me, "_ingest", str(work / "filler"), str(samples), store],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*me, "_ingest", str(work / "filler"), str(samples), store], capture_output=True, text=True, check=True
+    )
     result: dict[str, Any] = {"size": size, **json.loads(out.stdout.strip().splitlines()[-1])}
 
     env = {**os.environ, "SCALE_STARTED": repr(time.time())}
-    app = subprocess.Popen([*me, "_app", store, str(n_questions), str(work / "feedback.sqlite3")],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    app = subprocess.Popen(
+        [*me, "_app", store, str(n_questions), str(work / "feedback.sqlite3")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         result.update(read_json(app))
         read_json(app)  # it is asking steadily now
         post = samples / CHANGED_POST
         post.write_text(post.read_text(encoding="utf-8").replace(OLD_FIGURE, NEW_FIGURE), encoding="utf-8")
         ingest_started = time.time()
-        subprocess.run([sys.executable, "-m", "askclinic", "ingest", str(samples), "--store", store],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "askclinic", "ingest", str(samples), "--store", store],
+            capture_output=True,
+            check=True,
+        )
         ingest_done = time.time()
         result["change_ingest_s"] = round(ingest_done - ingest_started, 1)
         assert app.stdin is not None
@@ -239,8 +266,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
-    print("filler chunks carry random unit vectors (not model embeddings); their text, word index "
-          "and BM25 are real. The sample posts are embedded with the real model.", flush=True)
+    print(
+        "filler chunks carry random unit vectors (not model embeddings); their text, word index "
+        "and BM25 are real. The sample posts are embedded with the real model.",
+        flush=True,
+    )
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="askclinic-scale-"))
@@ -252,15 +282,21 @@ def main() -> None:
     base = results[0]["ingest_peak_rss_mb"]
     for r in results:
         r["ingest_peak_rss_ratio"] = round(r["ingest_peak_rss_mb"] / base, 2)
-    print("p50/p95: each question's second time (sentence caches warm), cold: its first time; change s:"
-          " from the end of the change's ingestion (0: answered before that process exited)")
-    print(f"{'chunks':>8} {'ingest RSS MB':>13} {'ratio':>6} {'1st answer s':>12} {'app RSS MB':>10} "
-          f"{'p50 ms':>7} {'p95 ms':>7} {'cold p95':>8} {'change s':>8} {'worst ms':>8}")
+    print(
+        "p50/p95: each question's second time (sentence caches warm), cold: its first time; change s:"
+        " from the end of the change's ingestion (0: answered before that process exited)"
+    )
+    print(
+        f"{'chunks':>8} {'ingest RSS MB':>13} {'ratio':>6} {'1st answer s':>12} {'app RSS MB':>10} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'cold p95':>8} {'change s':>8} {'worst ms':>8}"
+    )
     for r in results:
-        print(f"{r['chunks']:>8} {r['ingest_peak_rss_mb']:>13} {r['ingest_peak_rss_ratio']:>6} "
-              f"{r['first_answer_s']:>12} {r['rss_mb']:>10} {r['ask_p50_ms']:>7} {r['ask_p95_ms']:>7} "
-              f"{r['cold_p95_ms']:>8} "
-              f"{r['changed_answerable_s']!s:>8} {r['worst_ms_during_change']!s:>8}")
+        print(
+            f"{r['chunks']:>8} {r['ingest_peak_rss_mb']:>13} {r['ingest_peak_rss_ratio']:>6} "
+            f"{r['first_answer_s']:>12} {r['rss_mb']:>10} {r['ask_p50_ms']:>7} {r['ask_p95_ms']:>7} "
+            f"{r['cold_p95_ms']:>8} "
+            f"{r['changed_answerable_s']!s:>8} {r['worst_ms_during_change']!s:>8}"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -204,16 +204,16 @@ def rewrite(
     if not text or not history or (words and all(w in PLEASANTRIES for w in words)):
         return question
     body, connected = _split_connector(text)
+    own = topic_words(body, glossary)
+    own_procedures = procedure_words(body, glossary)
     if (
         len(words) <= AFTER_URGENT_WORDS
         and not _UPDATE.search(text)
-        and not procedure_words(body, glossary)
-        and not (connected and topic_words(body, glossary))  # "and bruising?" asks about something else
+        and not own_procedures
+        and not (connected and own)  # "and bruising?" asks about something else
         and _urgent(history[-1], gate)
     ):
         return f"{body} {history[-1]}"
-    own = topic_words(body, glossary)
-    own_procedures = procedure_words(body, glossary)
     context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
