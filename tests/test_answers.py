@@ -349,6 +349,35 @@ def test_each_part_of_a_question_gets_its_own_answer(pipeline) -> None:
     assert first.index("10 minutes") < first.index("1 week")  # in the order asked
 
 
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("턱보톡스 시술 시간은 몇 분 걸리고 마사지는 언제부터 해도 돼요?", ("about 10 minutes", "1 week")),
+        ("하이푸 효과는 얼마나 가고 통증은 어느 정도예요?", ("6 to 12 months", "3 to 5 out of 10")),
+        ("레이저 토닝 몇 번 받아야 되고 간격은 얼마나 둬요?", ("10 to 12 sessions", "1 to 2 weeks apart")),
+    ],
+)
+def test_each_part_of_a_korean_question_gets_its_own_answer(pipeline, question: str, figures: tuple[str, str]) -> None:
+    """A Korean message asking two things is searched in two parts: each part's figure leads,
+    in the order asked (one bag of glossary terms for both answered only one of them)."""
+    first = first_sentence(pipeline.answer(question).answer)
+    assert all(f in first for f in figures), first
+    assert first.index(figures[0]) < first.index(figures[1])
+
+
+@pytest.mark.parametrize("question", ["how many sessions of toning", "토닝 몇번 받아야돼요"])
+def test_how_many_sessions_is_answered_by_a_count_not_an_ordinal(pipeline, question: str) -> None:
+    """ "How many sessions" wants "10 to 12 sessions", not "after the 5th session"."""
+    answer = pipeline.answer(question)
+    assert "10 to 12 sessions" in first_sentence(answer.answer), answer.answer
+
+
+def test_an_interval_is_answered_by_how_far_apart_sessions_are(pipeline) -> None:
+    """The posts say "spaced 6 weeks apart", never "interval" (but one says "the right interval")."""
+    answer = pipeline.answer("fractional laser interval?")
+    assert "6 weeks apart" in first_sentence(answer.answer), answer.answer
+
+
 # Casual English that shares few words with the sentence that answers it: the question-to-passage
 # match answers them (written for this test; none is in a question set).
 CASUAL_ENGLISH = [

@@ -17,6 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
+from .glossary import PART_SEPARATOR
 from .lexical import STOPWORDS, LexicalIndex, tokens, weighted_tokens
 from .meaning import Meaning
 from .post_record import ABOUT, record_sentences
@@ -189,6 +190,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "introduction": -0.15,
     "number": 0.1,
     "long": -0.1,
+    "focus": 0.0,
 }
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
@@ -388,7 +390,9 @@ class ExtractiveComposer:
         if noun:  # "how many laser toning sessions" -> "10 to 12 sessions"
             pattern = re.escape(noun[:4])
             counted_re = re.compile(
-                r"\d[\d.,]*\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")", re.I
+                r"\d[\d.,]*(?![\d.,]|st\b|nd\b|rd\b|th\b)"  # "5 to 8 sessions", not "the 5th session"
+                r"\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")",
+                re.I,
             )
         counted_strict = bool(
             counted
@@ -419,6 +423,8 @@ class ExtractiveComposer:
                 del weights[t]
         total = sum(weights.values()) or 1.0
         frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
+        focus = {t: w for t, w in weights.items() if t not in PROCEDURE_TOKENS and t not in aliases}
+        focus_total = sum(focus.values())
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
             if hit.chunk.section == ABOUT:
@@ -438,6 +444,8 @@ class ExtractiveComposer:
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
             words = set(tokens(sentence))
+            if len(words) < 2 and not _NUMBER.search(sentence):
+                continue  # "Thank you.", "It depends.": too little to answer anything
             about_it = not percent_topic or bool(percent_topic & words)
             if wants_percent and not ("%" in sentence and about_it):
                 continue  # "what % get an infection" is answered by the infection's percentage
@@ -471,6 +479,7 @@ class ExtractiveComposer:
                 "introduction": float(hit.chunk.section == INTRO_HEADING),
                 "number": float(bool(_NUMBER.search(sentence))),
                 "long": float(len(sentence.split()) > 45),
+                "focus": sum(w for t, w in focus.items() if t in words) / focus_total if focus_total else 0.0,
             }
             score = sum(RANK_WEIGHTS[name] * value for name, value in features.items())
             if sentence not in out or out[sentence].score < score:
@@ -642,11 +651,14 @@ class ExtractiveComposer:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
         question names), in the order asked; [] unless every part has its own answer."""
-        parts = [p.strip(" ,.") for p in _PARTS.split(question) if p and p.strip(" ,.")]
-        parts = [p for p in parts if len(tokens(p)) >= 2]
+        named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
+        if PART_SEPARATOR in question:  # a Korean message's parts, each in search terms already
+            parts = [p.strip() for p in question.split(PART_SEPARATOR) if tokens(p)]
+        else:
+            parts = [p.strip(" ,.") for p in _PARTS.split(question) if p and p.strip(" ,.")]
+            parts = [p for p in parts if len(tokens(p)) >= 2]
         if not 2 <= len(parts) <= MAX_PARTS:
             return []
-        named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
         asked = [part if procedures_named(part) or not named else f"{part} {named}" for part in parts]
         return self._each_answered(asked, hits, prefer, korean)
 

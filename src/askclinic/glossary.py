@@ -16,12 +16,37 @@ from .errors import ConfigError
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[a-z0-9][a-z0-9.,%'-]*[a-z0-9%]|[a-z0-9]")
+PART_SEPARATOR = ";"  # between the English search terms of a Korean message's parts
+# Where a Korean message may change clause: after a sentence's end, after a connecting "-고"
+# ("붓기는 며칠 가고 멍은 ..."), at "그리고".
+_KO_CLAUSE = re.compile(r"(?<=[?？!])\s*|(?<=[.。])\s+|(?<=[\uac00-\ud7a3]고)\s+|\s+그리고\s+")
+# Question words: a clause holding one asks something of its own.
+_KO_ASKS = re.compile(r"며칠|언제|몇|얼마|어떻게|어떤|어느|뭐|무엇|무슨|왜|어디")
 
 
 def is_korean(text: str) -> bool:
     """True when Hangul makes up a real part of the text's letters."""
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(bool(_HANGUL.match(c)) for c in letters) / len(letters) > 0.3
+
+
+def korean_parts(text: str) -> list[str]:
+    """The parts of a Korean message that asks several things, one per question word
+    ("필러 맞고 붓기는 며칠이면 빠지고 멍은 언제 없어져요?" -> "필러 맞고 붓기는 며칠이면 빠지고",
+    "멍은 언제 없어져요?"): a clause that asks nothing joins the part it leads into (or, at the
+    end, the last part). A message that asks one thing is one part."""
+    parts: list[str] = []
+    pending = ""
+    for clause in _KO_CLAUSE.split(text):
+        pending = f"{pending} {clause}".strip()
+        if _KO_ASKS.search(clause):
+            parts.append(pending)
+            pending = ""
+    if pending:
+        if not parts:
+            return [text.strip()]
+        parts[-1] = f"{parts[-1]} {pending}"
+    return parts
 
 
 @dataclass(frozen=True)

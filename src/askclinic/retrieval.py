@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .glossary import Glossary, default_glossary, is_korean
+from .glossary import PART_SEPARATOR, Glossary, default_glossary, is_korean, korean_parts
 from .lexical import LexicalIndex, tokens
 from .post_record import ABOUT
 from .store import Store
@@ -100,6 +100,9 @@ class HybridSearch:
         and words the archive never uses corrected when one letter away from one it does."""
         if is_korean(question):
             english = self.glossary.translate(question) or question
+            parts = [self.glossary.translate(part) for part in korean_parts(question)]
+            if len(parts) > 1 and all(parts):  # it asks several things: one part each, kept apart
+                english = f" {PART_SEPARATOR} ".join(parts)
             return Query(question, self.glossary.expand(self.index.correct(english)), True)
         return Query(question, self.glossary.expand(self.index.correct(question)), False)
 

@@ -1,0 +1,41 @@
+"""Korean messages through the glossary: a message asking several things is kept in parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from askclinic.glossary import korean_parts
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        (  # a leading clause that asks nothing ("after my filler") joins the part it leads into
+            "필러 맞고 붓기는 며칠 가고 멍은 언제 빠져요?",
+            ["필러 맞고 붓기는 며칠 가고", "멍은 언제 빠져요?"],
+        ),
+        (  # a trailing clause that asks nothing joins the last part
+            "토닝 몇 번 받아야 돼요? 간격은 어떻게 돼요? 둘 다 궁금해요",
+            ["토닝 몇 번 받아야 돼요?", "간격은 어떻게 돼요? 둘 다 궁금해요"],
+        ),
+        (
+            "하이푸 효과는 얼마나 가요 그리고 아픈 건 어느 정도예요",
+            ["하이푸 효과는 얼마나 가요", "아픈 건 어느 정도예요"],
+        ),
+    ],
+)
+def test_a_message_asking_several_things_is_split_at_each_question(message: str, parts: list[str]) -> None:
+    assert korean_parts(message) == parts
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "필러 맞고 붓기는 며칠 가요?",  # a connecting "-고" before the one question
+        "토닝 몇 번째부터 효과 나요? 벌써 세 번 받았는데 그대로예요",  # the second sentence tells, not asks
+        "실리프팅 받고 술 마셔도 되나요",  # no question word at all
+        "열이 38.5도 나요",
+    ],
+)
+def test_a_message_asking_one_thing_stays_whole(message: str) -> None:
+    assert korean_parts(message) == [message]
