@@ -86,6 +86,7 @@ def main() -> None:
 
         demo = build_demo(pipeline, FeedbackStore(settings.feedback_db))
         url = launch(demo, "127.0.0.1", free_port(), pipeline)
+
         def run_clients(pace: float) -> tuple[list[float], float]:
             """The clients run in a process of their own (not this one's interpreter lock)."""
             out = subprocess.run(
