@@ -190,7 +190,6 @@ RANK_WEIGHTS: dict[str, float] = {
     "introduction": -0.15,
     "number": 0.1,
     "long": -0.1,
-    "focus": 0.0,
 }
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
@@ -423,8 +422,6 @@ class ExtractiveComposer:
                 del weights[t]
         total = sum(weights.values()) or 1.0
         frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
-        focus = {t: w for t, w in weights.items() if t not in PROCEDURE_TOKENS and t not in aliases}
-        focus_total = sum(focus.values())
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
             if hit.chunk.section == ABOUT:
@@ -479,7 +476,6 @@ class ExtractiveComposer:
                 "introduction": float(hit.chunk.section == INTRO_HEADING),
                 "number": float(bool(_NUMBER.search(sentence))),
                 "long": float(len(sentence.split()) > 45),
-                "focus": sum(w for t, w in focus.items() if t in words) / focus_total if focus_total else 0.0,
             }
             score = sum(RANK_WEIGHTS[name] * value for name, value in features.items())
             if sentence not in out or out[sentence].score < score:
