@@ -378,6 +378,17 @@ def test_an_interval_is_answered_by_how_far_apart_sessions_are(pipeline) -> None
     assert "6 weeks apart" in first_sentence(answer.answer), answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("how much downtime after fractional laser", "5 to 7 days"), ("thread lift downtime", "7 to 10 days")],
+)
+def test_downtime_is_answered_by_how_long_the_visible_effects_last(pipeline, question: str, figure: str) -> None:
+    """Downtime is the days of redness, swelling or crusts: the posts rarely say the word in the
+    sentence that gives it (the fractional post says it only in its title)."""
+    answer = pipeline.answer(question)
+    assert figure in first_sentence(answer.answer), answer.answer
+
+
 # Casual English that shares few words with the sentence that answers it: the question-to-passage
 # match answers them (written for this test; none is in a question set).
 CASUAL_ENGLISH = [
