@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from askclinic.answering import KNOWN_NAMES
+from askclinic.answering import KNOWN_NAMES, without_procedure
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Status
 
@@ -387,6 +387,28 @@ def test_downtime_is_answered_by_how_long_the_visible_effects_last(pipeline, que
     sentence that gives it (the fractional post says it only in its title)."""
     answer = pipeline.answer(question)
     assert figure in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("does jaw botox or hifu last longer?", ("4 to 6 months", "6 to 12 months")),
+        ("턱보톡스 멍이랑 필러 멍 중에 뭐가 빨리 빠져요?", ("3 to 4 days", "5 to 7 days")),
+    ],
+)
+def test_a_body_area_named_with_one_procedure_is_not_asked_of_the_other(
+    pipeline, question: str, figures: tuple[str, str]
+) -> None:
+    """In "jaw botox or HIFU", the jaw is botox's: HIFU is asked about alone, so its answer is
+    its own figure, not a HIFU sentence that mentions the jaw."""
+    first = first_sentence(pipeline.answer(question).answer)
+    assert all(f in first for f in figures), first
+
+
+def test_without_procedure_drops_the_areas_it_is_asked_of() -> None:
+    assert without_procedure("jaw botox vs hifu", "botox").split() == ["vs", "hifu"]
+    kept = without_procedure("filler in the chin or botox for the jaw", "botox").split()
+    assert "chin" in kept and "jaw" not in kept and "botox" not in kept
 
 
 # Casual English that shares few words with the sentence that answers it: the question-to-passage

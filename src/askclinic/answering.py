@@ -618,11 +618,11 @@ class ExtractiveComposer:
             return []
         asked = []
         for name in named[:MAX_PARTS]:
-            alone = question
+            alone = question.lower()
             for other in named:
                 if other != name:
-                    alone = re.sub(rf"\b{re.escape(other)}\b", " ", alone, flags=re.IGNORECASE)
-            asked.append(alone)
+                    alone = without_procedure(alone, other)
+            asked.append(" ".join(alone.split()))
         return self._each_answered(asked, hits, prefer, korean, figures=True)
 
     def _per_area(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
@@ -765,6 +765,25 @@ def procedures_named(text: str) -> list[str]:
         if match:
             found.append(match.group(0))
     return found
+
+
+_ATTACHED = re.compile(r"\s*(?:-|(?:in|on|for|to)(?: (?:the|my|your))?)?\s*")  # "jaw botox", "botox for the jaw"
+
+
+def without_procedure(lowered: str, name: str) -> str:
+    """A lower-cased question without the procedure ``name`` and the body areas it is asked of
+    ("jaw botox vs hifu" asked of HIFU alone is "vs hifu": the jaw was botox's)."""
+    cut: list[tuple[int, int]] = []
+    spans = _area_spans(lowered)
+    for m in re.finditer(rf"\b{re.escape(name)}\b", lowered):
+        cut.append((m.start(), m.end()))
+        for start, end, _ in spans:
+            gap = lowered[end : m.start()] if end <= m.start() else lowered[m.end() : start]
+            if (end <= m.start() or start >= m.end()) and _ATTACHED.fullmatch(gap):
+                cut.append((start, end))
+    for start, end in sorted(cut, reverse=True):
+        lowered = lowered[:start] + " " + lowered[end:]
+    return lowered
 
 
 def _procedures(text: str) -> set[str]:

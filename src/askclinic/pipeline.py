@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering import KNOWN_NAMES, MULTI_PART, TREATMENT_KINDS, ExtractiveComposer, procedures_named
+from .answering import (
+    KNOWN_NAMES,
+    MULTI_PART,
+    TREATMENT_KINDS,
+    ExtractiveComposer,
+    procedures_named,
+    without_procedure,
+)
 from .glossary import is_korean
 from .injection import strip_instructions
 from .meaning import Meaning, default_meaning
@@ -144,10 +151,10 @@ class AskPipeline:
             return found
         extra: list[Hit] = []
         for name in named:
-            others = [n for n in named if n != name]
-            text = query.text
-            for other in others:
-                text = re.sub(re.escape(other), " ", text, flags=re.IGNORECASE)
+            text = query.text.lower()
+            for other in named:
+                if other != name:
+                    text = without_procedure(text, other)
             extra.extend(self.search.search(dataclasses.replace(query, text=text), COMPARED_HITS))
         seen = {h.chunk.chunk_id for h in found}
         merged = list(found)
