@@ -365,6 +365,16 @@ def test_each_part_of_a_korean_question_gets_its_own_answer(pipeline, question: 
     assert first.index(figures[0]) < first.index(figures[1])
 
 
+def test_one_sentence_never_answers_two_parts(pipeline) -> None:
+    """Both parts ranked the reapplying sentence first; it answers the part it answers best, and
+    the other part gets its own."""
+    answer = pipeline.answer("토닝 기간에 선크림 몇 짜리 써야 되고 얼마마다 덧발라야 돼요?")
+    quotes = [c.quote for c in answer.citations]
+    assert len(quotes) == len(set(quotes)), answer.answer
+    first = first_sentence(answer.answer)
+    assert "SPF 50" in first and "2 to 3 hours" in first, answer.answer
+
+
 @pytest.mark.parametrize("question", ["how many sessions of toning", "토닝 몇번 받아야돼요"])
 def test_how_many_sessions_is_answered_by_a_count_not_an_ordinal(pipeline, question: str) -> None:
     """ "How many sessions" wants "10 to 12 sessions", not "after the 5th session"."""

@@ -8,7 +8,7 @@ import pytest
 from conftest import SAMPLES
 
 from askclinic.chunking import chunk_post
-from askclinic.post_record import ABOUT, about_section, author_of, long_date, wanted
+from askclinic.post_record import ABOUT, about_section, author_of, long_date, record_sentences, wanted
 from askclinic.reader import read_post
 from askclinic.types import Status
 
@@ -97,3 +97,26 @@ def test_the_pipeline_answers_metadata_from_the_record_and_cites_it(pipeline, qu
     assert fact in answer.answer.split("\n\n")[0]
     assert answer.citations[0].post_id == post and answer.citations[0].section == ABOUT
     assert fact in answer.citations[0].quote
+
+
+def test_the_posts_own_sign_off_names_its_author_in_english(tmp_path: Path) -> None:
+    """The byline gives the doctor's name in Korean; the post's sign-off gives it in English,
+    and the record quotes it for "who wrote" and "which clinic" questions."""
+    path = tmp_path / "p.txt"
+    sign_off = "This has been Lee Su-min, the head director of Seoul Skin Gangnam."
+    path.write_text(ARCHIVE_POST + "\nThank you for reading.\n\n" + sign_off + "\n", encoding="utf-8")
+    about = about_section(read_post(path, tmp_path))
+    assert about is not None
+    quoted = [s for s in about.sentences if sign_off in s]
+    assert len(quoted) == 1
+    assert quoted[0] in record_sentences(about.sentences, ["author"])
+    assert quoted[0] in record_sentences(about.sentences, ["clinic"])
+    assert quoted[0] not in record_sentences(about.sentences, ["date"])
+
+
+@pytest.mark.real_archive
+def test_who_wrote_the_real_post_is_answered_with_the_english_name_too(pipeline) -> None:
+    answer = pipeline.answer("which doctor wrote the post about whether thread lifting is safe?")
+    assert answer.status is Status.ANSWERED
+    first = answer.answer.split("\n\n")[0]
+    assert "김진현 원장" in first and "Kim Jin-hyeon" in first, answer.answer

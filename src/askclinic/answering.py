@@ -574,7 +574,7 @@ class ExtractiveComposer:
         if chunk is None or not sentences:
             return None
         chosen = [Candidate(s, chunk, 0.0, 0.0) for s in sentences]
-        return self._composition(chosen, korean)
+        return self._composition(chosen, korean, together=len(chosen))  # a few short facts: one paragraph
 
     def _composition(self, chosen: list[Candidate], korean: bool, together: int = 1) -> Composition:
         """The lead, the first ``together`` sentences in one paragraph, then one paragraph each."""
@@ -671,14 +671,16 @@ class ExtractiveComposer:
         without, if it scores at least ``COMPLEMENT_SHARE`` of it (like is compared with like)."""
         chosen: list[Candidate] = []
         for asked in questions:
+            said = {c.sentence for c in chosen}  # a sentence answers one part, never two
             answering = [c for c in self.rank(asked, hits, None, prefer, korean=korean) if c.answers]
+            answering = [c for c in answering if c.sentence not in said]
             best = answering[0] if answering else None
             if figures and best is not None and not _NUMBER.search(best.sentence):
                 top = best.score
                 best = next(
                     (c for c in answering if _NUMBER.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top), best
                 )
-            if best is None or best in chosen:
+            if best is None:
                 return []
             chosen.append(best)
         return chosen

@@ -15,7 +15,7 @@ from .post_record import about_section
 from .types import Chunk, Post
 
 TARGET_WORD_PIECES = 200
-CHUNKER_VERSION = "3"  # bump when chunk boundaries change, so every post re-embeds
+CHUNKER_VERSION = "4"  # bump when chunk boundaries change, so every post re-embeds
 
 
 def content_hash(text: str) -> str:

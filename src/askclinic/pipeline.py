@@ -40,7 +40,7 @@ from .safety import (
 )
 from .types import Answer, Hit, Status
 
-COMPARED_HITS = 3  # extra hits per procedure a comparison names
+COMPARED_HITS = 6  # extra hits per procedure a comparison names
 _BACKSTOP = ThreadPoolExecutor(max_workers=2, thread_name_prefix="askclinic-backstop")
 
 if TYPE_CHECKING:

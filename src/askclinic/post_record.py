@@ -15,6 +15,13 @@ from .types import Post, Section
 ABOUT = "About this post"
 # "김진현 원장의 피부연구소" -> "김진현 원장": a Korean byline names the doctor before a title.
 _AUTHOR = re.compile(r"([가-힣]{2,4}) ?(대표원장|원장|부원장|전문의|실장)")
+# A post's own sign-off names its author in the post's language: "This has been Kim Jin-hyeon,
+# the chief director of ...". The record quotes it, so an English name is found and cited too.
+_SIGN_OFF = re.compile(
+    r"^(this (has been|was)|i am|i.?m|written by)\b.{0,80}\b(director|doctor|dermatologist|surgeon|physician)\b",
+    re.I,
+)
+SIGNS_OFF = "The post signs off:"
 
 
 # What a metadata question asks for; read from the patient's own words (English or Korean).
@@ -39,8 +46,8 @@ _WANTS = {
     "translation": re.compile(r"\bwhen\b[^?]{0,60}\btranslat|\btranslation date|번역[^?]{0,10}언제|언제 ?번역", re.I),
 }
 _SAYS = {
-    "clinic": ("is from",),
-    "author": ("written by", "appeared on the blog"),
+    "clinic": ("is from", SIGNS_OFF),
+    "author": ("written by", "appeared on the blog", SIGNS_OFF),
     "date": ("posted on",),
     "translation": ("translation was made",),
 }
@@ -81,6 +88,9 @@ def about_section(post: Post) -> Section | None:
         sentences.append(f"It was written by {author}, on the blog “{post.blog}”.")
     elif post.blog:
         sentences.append(f"It appeared on the blog “{post.blog}”.")
+    sign_off = next((t for sec in post.sections for t in sec.sentences if _SIGN_OFF.search(t)), "")
+    if sign_off:
+        sentences.append(f"{SIGNS_OFF} “{sign_off}”")
     published = long_date(post.published or post.original_date)
     if published:
         sentences.append(f"It was posted on {published}.")
