@@ -121,7 +121,8 @@ def test_topic_words_skip_question_words_and_markup() -> None:
             "그럼 얼마나 가요?",
             "Bruising, if it appears, usually fades within 10 to 14 days.",
         ),
-        ([SWELLING], "what about lip filler?", "lip filler typically lasts 6 to 9 months"),
+        # the swelling question asked of lip filler ("lip" is where, not what is asked)
+        ([SWELLING], "what about lip filler?", "Lip swelling is usually strongest on the first day"),
     ],
 )
 def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history, question, quote) -> None:
@@ -329,3 +330,21 @@ def test_two_question_marks_are_not_a_comparison_with_the_last_procedure(
     question: str, history: list[str], dropped: str
 ) -> None:
     assert dropped not in rewrite(question, history)
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried"),
+    [
+        ("ok and after lip filler?", ["what should i avoid after a thread lift"], "avoid"),
+        ("oh and the bruising?", ["how long does swelling last after a thread lift"], "thread"),
+        ("아 그리고 멍은요?", ["실리프팅 붓기 얼마나 가요?"], "실리프팅"),
+    ],
+)
+def test_a_filler_before_the_connector_still_makes_a_follow_up(question: str, history: list[str], carried: str) -> None:
+    """ "ok and ...", "oh and ...", "아 그리고 ...": the opening word says nothing; the "and" does."""
+    assert carried in rewrite(question, history)
+
+
+@pytest.mark.parametrize("question", ["ok", "okay thanks", "ok so how long does botox last for the jaw"])
+def test_a_filler_alone_or_before_a_full_question_carries_nothing(question: str) -> None:
+    assert rewrite(question, ["what should i avoid after a thread lift"]) == question

@@ -57,6 +57,14 @@ CONNECTORS = (
     "그런데",
     "근데",
 )
+# Fillers a message may open with before its connector or question ("ok and after filler?",
+# "oh also ...", "아 그리고 ..."): they say nothing about what is asked.
+_OPENING = re.compile(
+    r"^(?:(?:ok(?:ay)?|k|oh|ah|alright|cool|great|nice|got it|gotcha|i see|hm+|um+|uh+|nvm|never ?mind|"
+    r"thanks|thank you|thx|ty|네|넵|아|오|아하|음|ㅇㅋ|알겠어요|알겠습니다|그렇군요|그렇구나)"
+    r"(?=[\s,.!…~]|$)[\s,.!…~]*)+",
+    re.I,
+)
 KOREAN_WHAT_ABOUT_WORDS = 3
 _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도)요?\s*[?？]*\s*$")
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
@@ -117,6 +125,9 @@ def topic_words(text: str, glossary: Glossary | None = None) -> list[str]:
 def _split_connector(question: str) -> tuple[str, bool]:
     """The question without its leading connector, and whether it had one; a short Korean
     "X은요? / X는요? / X도요?" is the "and X?" of Korean."""
+    opened = _OPENING.match(question)
+    if opened and opened.end() < len(question):
+        question = question[opened.end() :]
     lowered = question.lower()
     for connector in CONNECTORS:
         if lowered.startswith(connector) and not lowered[len(connector) :][:1].isalnum():
@@ -221,7 +232,8 @@ def rewrite(
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
     compares = (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
     if own_procedures and not (compares and context):
-        about = [w for w in own if not any(w in p or p in w for p in own_procedures)]
+        # what it asks about besides the procedure and where ("lip" in "and after lip filler?")
+        about = [w for w in own if not any(w in p or p in w for p in own_procedures) and not _AREA_WORDS.fullmatch(w)]
         if not about and not _frame(body, glossary) and context:
             # "실리프팅은요?", "what about a chemical peel?": the last question, asked of the new procedure
             return _with(body, _without_procedures(context, glossary).split())
