@@ -348,3 +348,9 @@ def test_a_filler_before_the_connector_still_makes_a_follow_up(question: str, hi
 @pytest.mark.parametrize("question", ["ok", "okay thanks", "ok so how long does botox last for the jaw"])
 def test_a_filler_alone_or_before_a_full_question_carries_nothing(question: str) -> None:
     assert rewrite(question, ["what should i avoid after a thread lift"]) == question
+
+
+def test_asking_how_long_the_visit_takes_does_not_carry_when_the_effect_shows() -> None:
+    """ "시술시간은요?" asks its own way (minutes): the last question's "언제부터" is not carried."""
+    asked = rewrite("그럼 시술시간은요?", ["턱보톡스 맞으면 언제부터 효과 보여요?"])
+    assert "턱보톡스" in asked and "언제부터" not in asked

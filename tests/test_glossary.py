@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askclinic.glossary import korean_parts
+from askclinic.glossary import default_glossary, korean_parts
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,9 @@ def test_a_message_asking_several_things_is_split_at_each_question(message: str,
 )
 def test_a_message_asking_one_thing_stays_whole(message: str) -> None:
     assert korean_parts(message) == [message]
+
+
+@pytest.mark.parametrize(("spaced", "unspaced"), [("시술 시간", "시술시간"), ("소요 시간은요", "소요시간은요")])
+def test_spaces_do_not_change_what_a_korean_word_means(spaced: str, unspaced: str) -> None:
+    glossary = default_glossary()
+    assert glossary.translate(unspaced) == glossary.translate(spaced) != ""

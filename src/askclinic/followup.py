@@ -31,7 +31,8 @@ GENERIC_WORDS = frozenset(
     tokens(
         "last lasts take takes hurt hurts painful cost costs price work works need needs help happen "
         "start stop safe normal okay fine bad good better worse see feel go goes away look expect make "
-        "thing things one ones anything something way ways again ever still yet time times day days "
+        "thing things one ones anything something way ways again ever still yet time times minute minutes "
+        "hour hours day days "
         "week weeks month months year years procedure procedures treatment treatments result results "
         "effect effects side recovery recover heal downtime session sessions there"
     )

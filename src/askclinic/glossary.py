@@ -66,16 +66,20 @@ class Glossary:
         )
 
     def matches(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """(start, end, english) of the Korean forms in ``text``: left to right, longest first."""
-        text = text.lower()
-        forms = dict(self.pairs)
-        longest = max((len(k) for k, _ in self.pairs), default=0)
+        """(start, end, english) of the Korean forms in ``text``: left to right, longest first.
+        Spaces do not count (patients write "시술시간" and "시술 시간" alike)."""
+        kept = [(i, c) for i, c in enumerate(text.lower()) if not c.isspace()]
+        squeezed = "".join(c for _, c in kept)
+        forms: dict[str, str] = {}
+        for form, english in self.pairs:
+            forms.setdefault("".join(form.split()), english)
+        longest = max((len(k) for k in forms), default=0)
         i = 0
-        while i < len(text):
-            for size in range(min(longest, len(text) - i), 0, -1):
-                english = forms.get(text[i : i + size])
+        while i < len(squeezed):
+            for size in range(min(longest, len(squeezed) - i), 0, -1):
+                english = forms.get(squeezed[i : i + size])
                 if english:
-                    yield i, i + size, english
+                    yield kept[i][0], kept[i + size - 1][0] + 1, english
                     i += size
                     break
             else:
