@@ -415,6 +415,21 @@ def test_a_body_area_named_with_one_procedure_is_not_asked_of_the_other(
     assert all(f in first for f in figures), first
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why does nasolabial filler fade faster than chin filler?",
+        "how come filler in the smile lines goes away faster than in the chin?",
+    ],
+)
+def test_why_one_fades_faster_than_another_is_answered_with_the_reason(pipeline, question: str) -> None:
+    """A "why ... than ..." question compares, but what it asks for is the reason: the sentence
+    that explains, not each area's figure."""
+    answer = pipeline.answer(question)
+    first = first_sentence(answer.answer)
+    assert "every time you talk or smile" in first, answer.answer
+
+
 def test_without_procedure_drops_the_areas_it_is_asked_of() -> None:
     assert without_procedure("jaw botox vs hifu", "botox").split() == ["vs", "hifu"]
     kept = without_procedure("filler in the chin or botox for the jaw", "botox").split()

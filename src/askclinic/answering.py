@@ -543,11 +543,11 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
-            compared = (
-                self._per_procedure(question, hits, prefer, korean)
-                or self._per_area(question, hits, prefer, korean)
-                or self._per_part(question, hits, prefer, korean)
-            )
+            # "why does X fade faster than Y?" asks for the reason, not each side's figure
+            compared = [] if _WHY_Q.search(lowered) else self._per_procedure(question, hits, prefer, korean)
+            if not compared and not _WHY_Q.search(lowered):
+                compared = self._per_area(question, hits, prefer, korean)
+            compared = compared or self._per_part(question, hits, prefer, korean)
             if compared:
                 return self._composition(compared, korean, together=len(compared))
             chosen = self._complements(question, ranked)

@@ -77,9 +77,9 @@ class Glossary:
         i = 0
         while i < len(squeezed):
             for size in range(min(longest, len(squeezed) - i), 0, -1):
-                english = forms.get(squeezed[i : i + size])
-                if english:
-                    yield kept[i][0], kept[i + size - 1][0] + 1, english
+                found = forms.get(squeezed[i : i + size])
+                if found:
+                    yield kept[i][0], kept[i + size - 1][0] + 1, found
                     i += size
                     break
             else:
