@@ -46,7 +46,7 @@ def test_a_korean_byline_gives_clinic_author_and_both_dates(tmp_path: Path) -> N
     assert about.sentences == (
         "The post “Does jaw botox hurt?” is from 서울피부과 강남점.",
         "It was written by 이수민 원장, on the blog “이수민 원장의 피부이야기”.",
-        "It was posted on March 3, 2025.",
+        "It was posted on March 3, 2025 (2025-03-03).",
         "Its English translation was made on May 1, 2026.",
     )
     chunks = chunk_post(post)
@@ -59,7 +59,10 @@ def test_front_matter_without_a_byline_gives_clinic_and_date_only() -> None:
     about = about_section(post)
     assert about is not None
     assert [s.split(" ")[1] for s in about.sentences] == ["post", "was"]
-    assert "Sample Clinic Hannam" in about.sentences[0] and about.sentences[1] == "It was posted on March 14, 2025."
+    assert (
+        "Sample Clinic Hannam" in about.sentences[0]
+        and about.sentences[1] == "It was posted on March 14, 2025 (2025-03-14)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -120,3 +123,29 @@ def test_who_wrote_the_real_post_is_answered_with_the_english_name_too(pipeline)
     assert answer.status is Status.ANSWERED
     first = answer.answer.split("\n\n")[0]
     assert "김진현 원장" in first and "Kim Jin-hyeon" in first, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "post"),
+    [
+        ("who wrote the Sample Clinic Pangyo post?", "007_skin-booster.txt"),
+        ("when did demo dermatology hongdae publish their post?", "004_laser-toning-melasma.txt"),
+    ],
+)
+def test_a_clinic_named_in_the_question_picks_its_posts_record(pipeline, question: str, post: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert answer.citations[0].post_id == post and answer.citations[0].section == ABOUT, answer.answer
+    assert post in {h.chunk.post_id for h in answer.hits}
+
+
+@pytest.mark.real_archive
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("김진현 원장님 글은 언제 올라왔어요?", "June 26, 2025"), ("김진현 원장님 어느 병원이에요?", "유앤아이의원")],
+)
+def test_a_korean_name_in_the_question_picks_that_doctors_post(pipeline, question: str, fact: str) -> None:
+    """The name is not in the glossary: it is searched as written, and the record that holds it answers."""
+    answer = pipeline.answer(question)
+    assert answer.citations and answer.citations[0].post_id == "000_fbae221e59e76ca3.txt", answer.answer
+    assert fact in answer.answer.split("\n\n")[0]

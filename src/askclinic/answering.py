@@ -289,6 +289,12 @@ def asks_price(lowered: str) -> bool:
 _PRICE = re.compile(r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost", re.I)
 
 
+# Words every record says ("The post ... is from ... Clinic", "written by"): they tell no post apart.
+_RECORD_WORDS = frozenset(
+    tokens("post posts article page blog clinic clinics written wrote write posted published doctor director name")
+)
+
+
 @dataclass(frozen=True)
 class Candidate:
     sentence: str
@@ -565,11 +571,19 @@ class ExtractiveComposer:
                 chosen.append(runner)
         return self._composition(chosen, korean)
 
-    def compose_about(self, kinds: list[str], hits: list[Hit], korean: bool = False) -> Composition | None:
-        """Answer "who wrote / which clinic / when was it posted" from the top post's record."""
+    def compose_about(
+        self, kinds: list[str], hits: list[Hit], korean: bool = False, typed: str = ""
+    ) -> Composition | None:
+        """Answer "who wrote / which clinic / when was it posted" from a post's record: the record
+        holding most of the names the question (``typed``) gives, else the top post's."""
         if not hits or not kinds or self._about_of is None:
             return None
-        chunk = self._about_of(hits[0].chunk.post_id)
+        asked = set(tokens(typed)) - _RECORD_WORDS
+        records = [r for r in dict.fromkeys(self._about_of(h.chunk.post_id) for h in hits) if r is not None]
+        named = [len(asked & set(tokens(" ".join(r.sentences)))) for r in records]
+        if not records:
+            return None
+        chunk = records[named.index(max(named))] if max(named) else self._about_of(hits[0].chunk.post_id)
         sentences = record_sentences(chunk.sentences, kinds) if chunk else []
         if chunk is None or not sentences:
             return None

@@ -40,6 +40,7 @@ from .safety import (
 )
 from .types import Answer, Hit, Status
 
+RECORD_HITS = 20  # posts whose records a who-wrote / when-posted question is matched against
 COMPARED_HITS = 6  # extra hits per procedure a comparison names
 _BACKSTOP = ThreadPoolExecutor(max_workers=2, thread_name_prefix="askclinic-backstop")
 
@@ -133,7 +134,13 @@ class AskPipeline:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
         if kinds:  # who wrote it / when was it posted: from the post's record, or not at all
-            composition = self.composer.compose_about(kinds, list(hits), korean=query.korean)
+            # the records of more posts than an answer needs: a name in the question picks one
+            records = self.search.search(query, RECORD_HITS)
+            composition = self.composer.compose_about(kinds, [*hits, *records], korean=query.korean, typed=clean)
+            if composition is not None:  # the post it names is one the search found
+                cited = composition.citations[0].post_id
+                found_first = next(h for h in [*hits, *records] if h.chunk.post_id == cited)
+                hits = hits if any(h.chunk.post_id == cited for h in hits) else (*hits, found_first)
         else:
             composition = self.composer.compose(
                 query.text, list(hits), korean=query.korean, vector=vector, prefer=prefer, typed=clean

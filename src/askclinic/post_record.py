@@ -91,9 +91,10 @@ def about_section(post: Post) -> Section | None:
     sign_off = next((t for sec in post.sections for t in sec.sentences if _SIGN_OFF.search(t)), "")
     if sign_off:
         sentences.append(f"{SIGNS_OFF} “{sign_off}”")
-    published = long_date(post.published or post.original_date)
-    if published:
-        sentences.append(f"It was posted on {published}.")
+    iso = post.published or post.original_date
+    published = long_date(iso)
+    if published:  # both ways of writing it, as patients search either
+        sentences.append(f"It was posted on {published} ({iso[:10]}).")
     translated = long_date(post.translated_at)
     if translated:
         sentences.append(f"Its English translation was made on {translated}.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from array import array
@@ -29,6 +30,8 @@ from .post_record import ABOUT
 from .store import Store
 from .types import Chunk, Hit
 from .word_index import WordIndexFile, default_path
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,12 @@ class HybridSearch:
             parts = [self.glossary.translate(part) for part in korean_parts(question)]
             if len(parts) > 1 and all(parts):  # it asks several things: one part each, kept apart
                 english = f" {PART_SEPARATOR} ".join(parts)
-            return Query(question, self.glossary.expand(self.index.correct(english)), True)
+            # Korean words the archive itself holds (a doctor's or clinic's name in a byline) are
+            # searched as written: no glossary knows them
+            index = self.index
+            named = [w for w in tokens(question) if _HANGUL.search(w) and w in index.vocab]
+            english = " ".join([english, *dict.fromkeys(w for w in named if w not in english)])
+            return Query(question, self.glossary.expand(index.correct(english)), True)
         return Query(question, self.glossary.expand(self.index.correct(question)), False)
 
     def refresh(self, wait: bool = False) -> None:
