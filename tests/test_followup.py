@@ -354,3 +354,13 @@ def test_asking_how_long_the_visit_takes_does_not_carry_when_the_effect_shows() 
     """ "시술시간은요?" asks its own way (minutes): the last question's "언제부터" is not carried."""
     asked = rewrite("그럼 시술시간은요?", ["턱보톡스 맞으면 언제부터 효과 보여요?"])
     assert "턱보톡스" in asked and "언제부터" not in asked
+
+
+def test_after_news_that_an_emergency_was_seen_to_its_symptoms_are_not_carried() -> None:
+    """ "they were seen, it's fine. how long ...?" asks something new: "they" are not the symptoms,
+    which would make the new question urgent again."""
+    asked = rewrite(
+        "they checked me, all good now. how long do i avoid the gym?",
+        ["my filler spot is hot and red and spreading and i have a fever"],
+    )
+    assert "fever" not in asked and "filler" in asked

@@ -261,7 +261,9 @@ def rewrite(
             carried = [*procedure_words(context, glossary), *carried]
         return _with(body, carried)
     carried = procedure_words(context, glossary) if context else []
-    if _points_back(body):  # "will they soften?": what "they" were is in the last question's topic
+    if _points_back(body) and not (_UPDATE.search(text) and _urgent(previous, gate)):
+        # "will they soften?": what "they" were is in the last question's topic (but after news
+        # that an emergency was seen to, "they saw me. how long ...?" asks something new)
         carried += topic_words(previous, glossary)
     if (connected or compares) and not _frame(body, glossary):
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
