@@ -118,14 +118,18 @@ def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background
         started = time.monotonic()
         hits = search.search("does HIFU hurt", k=3)
         assert time.monotonic() - started < 1.0
-        assert search.index is before and all(h.chunk.post_id == "001_botox-jaw.txt" for h in hits)
+        # the word index is the old one: the store's vectors already hold the new post, so a
+        # hit may come from it by meaning, but never by a word match
+        assert search.index is before
+        assert not any(h.lexical > 0 for h in hits if h.chunk.post_id == "005_hifu-lifting.txt")
     deadline = time.monotonic() + 10
     while search.indexed_revision != store.revision():
         assert time.monotonic() < deadline, "the change was not indexed within 10 s"
         search.refresh()
         time.sleep(0.05)
     assert search.index is not before and search.indexed_chunks == store.count()
-    assert any(h.chunk.post_id == "005_hifu-lifting.txt" for h in search.search("does HIFU hurt", k=3))
+    after = search.search("does HIFU hurt", k=3)
+    assert any(h.chunk.post_id == "005_hifu-lifting.txt" and h.lexical > 0 for h in after)
 
 
 def test_a_lexical_hit_on_a_chunk_removed_since_the_index_was_built_is_dropped(tmp_path: Path) -> None:
