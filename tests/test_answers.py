@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from askclinic.answering import KNOWN_NAMES, without_procedure
+from askclinic.answering import KNOWN_NAMES, asked_sentences, without_procedure
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Status
 
@@ -428,6 +428,19 @@ def test_why_one_fades_faster_than_another_is_answered_with_the_reason(pipeline,
     answer = pipeline.answer(question)
     first = first_sentence(answer.answer)
     assert "every time you talk or smile" in first, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        ("how long does one session take? trying to fit it into my lunch break", ["how long does one session take?"]),
+        ("does it hurt? and how long does it last?", ["does it hurt?", "and how long does it last?"]),
+        ("how long does filler last?", []),  # one sentence: the message itself is matched
+        ("ok? thanks", []),
+    ],
+)
+def test_the_questions_of_a_chatty_message_are_matched_on_their_own(message: str, asked: list[str]) -> None:
+    assert asked_sentences(message) == asked
 
 
 def test_without_procedure_drops_the_areas_it_is_asked_of() -> None:

@@ -261,6 +261,19 @@ def _named_by(text: str) -> dict[str, str]:
     return out
 
 
+_SENTENCE_END = re.compile(r"(?<=[?])\s+(?=\S)")
+
+
+def asked_sentences(question: str) -> list[str]:
+    """The questions of a message that says more than its question ("how long does a session
+    take? trying to fit it into my lunch break" -> the first sentence); [] for a single sentence.
+    The chatter around a question dilutes its match to the sentence that answers it."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(question) if s.strip()]
+    if len(sentences) < 2:
+        return []
+    return [s for s in sentences if s.endswith("?") and len(s.split()) >= 3]
+
+
 def _with_names(question: str) -> str:
     """The question with the usual name of each procedure or area it names another way ("does
     ulthera hurt?" -> "does ulthera hurt? hifu"), for a model that does not know brand names."""
@@ -509,7 +522,11 @@ class ExtractiveComposer:
         if self._meaning is None or not ranked:
             return ranked
         head, tail = ranked[:MATCHED], ranked[MATCHED:]
-        sims = self._meaning.similarity(_with_names(question), [f"{c.chunk.title}. {c.sentence}" for c in head])
+        passages = [f"{c.chunk.title}. {c.sentence}" for c in head]
+        sims = self._meaning.similarity(_with_names(question), passages)
+        for asked in asked_sentences(question):  # "how long does it take? trying to fit it in at lunch"
+            alone = self._meaning.similarity(_with_names(asked), passages)
+            sims = [max(a, b) for a, b in zip(sims, alone, strict=True)]
         weight = RANK_WEIGHTS["passage_match"]
         head = [
             replace(
