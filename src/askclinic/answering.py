@@ -566,10 +566,11 @@ class ExtractiveComposer:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
         if MULTI_PART.search(lowered):
-            # "why does X fade faster than Y?" asks for the reason, not each side's figure
-            compared = [] if _WHY_Q.search(lowered) else self._per_procedure(question, hits, prefer, korean)
-            if not compared and not _WHY_Q.search(lowered):
-                compared = self._per_area(question, hits, prefer, korean)
+            compared: list[Candidate] = []
+            if not _WHY_Q.search(lowered):  # "why does X fade faster than Y?" asks for the reason
+                compared = self._per_procedure(question, hits, prefer, korean) or self._per_area(
+                    question, hits, prefer, korean
+                )
             compared = compared or self._per_part(question, hits, prefer, korean)
             if compared:
                 return self._composition(compared, korean, together=len(compared))
@@ -596,11 +597,12 @@ class ExtractiveComposer:
         if not hits or not kinds or self._about_of is None:
             return None
         asked = set(tokens(typed)) - _RECORD_WORDS
-        records = [r for r in dict.fromkeys(self._about_of(h.chunk.post_id) for h in hits) if r is not None]
-        named = [len(asked & set(tokens(" ".join(r.sentences)))) for r in records]
-        if not records:
+        records = {post: self._about_of(post) for post in dict.fromkeys(h.chunk.post_id for h in hits)}
+        named = {post: len(asked & set(tokens(" ".join(r.sentences)))) for post, r in records.items() if r}
+        if not named:
             return None
-        chunk = records[named.index(max(named))] if max(named) else self._about_of(hits[0].chunk.post_id)
+        best = max(named, key=named.__getitem__)  # the first of the most named
+        chunk = records[best] if named[best] else records[hits[0].chunk.post_id]
         sentences = record_sentences(chunk.sentences, kinds) if chunk else []
         if chunk is None or not sentences:
             return None

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .datafiles import load_table
 from .errors import ConfigError
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")  # one Hangul syllable
 _LATIN = re.compile(r"[a-z0-9][a-z0-9.,%'-]*[a-z0-9%]|[a-z0-9]")
 PART_SEPARATOR = ";"  # between the English search terms of a Korean message's parts
 # Where a Korean message may change clause: after a sentence's end, after a connecting "-고"
@@ -27,7 +27,7 @@ _KO_ASKS = re.compile(r"며칠|언제|몇|얼마|어떻게|어떤|어느|뭐|무
 def is_korean(text: str) -> bool:
     """True when Hangul makes up a real part of the text's letters."""
     letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(bool(_HANGUL.match(c)) for c in letters) / len(letters) > 0.3
+    return bool(letters) and sum(bool(HANGUL.match(c)) for c in letters) / len(letters) > 0.3
 
 
 def korean_parts(text: str) -> list[str]:
@@ -65,14 +65,20 @@ class Glossary:
             text,
         )
 
+    @cached_property
+    def _forms(self) -> dict[str, str]:
+        """Korean form without spaces -> English term (the longest form first, as listed)."""
+        forms: dict[str, str] = {}
+        for form, english in self.pairs:
+            forms.setdefault("".join(form.split()), english)
+        return forms
+
     def matches(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, english) of the Korean forms in ``text``: left to right, longest first.
         Spaces do not count (patients write "시술시간" and "시술 시간" alike)."""
         kept = [(i, c) for i, c in enumerate(text.lower()) if not c.isspace()]
         squeezed = "".join(c for _, c in kept)
-        forms: dict[str, str] = {}
-        for form, english in self.pairs:
-            forms.setdefault("".join(form.split()), english)
+        forms = self._forms
         longest = max((len(k) for k in forms), default=0)
         i = 0
         while i < len(squeezed):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from array import array
@@ -24,14 +23,12 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .glossary import PART_SEPARATOR, Glossary, default_glossary, is_korean, korean_parts
+from .glossary import HANGUL, PART_SEPARATOR, Glossary, default_glossary, is_korean, korean_parts
 from .lexical import LexicalIndex, tokens
 from .post_record import ABOUT
 from .store import Store
 from .types import Chunk, Hit
 from .word_index import WordIndexFile, default_path
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +99,16 @@ class HybridSearch:
         """The text to search: Korean through the glossary, patients' words to the archive's,
         and words the archive never uses corrected when one letter away from one it does."""
         if is_korean(question):
-            english = self.glossary.translate(question) or question
-            parts = [self.glossary.translate(part) for part in korean_parts(question)]
-            if len(parts) > 1 and all(parts):  # it asks several things: one part each, kept apart
-                english = f" {PART_SEPARATOR} ".join(parts)
+            parts = korean_parts(question)
+            translated = [self.glossary.translate(part) for part in parts] if len(parts) > 1 else []
+            if translated and all(translated):  # it asks several things: one part each, kept apart
+                english = f" {PART_SEPARATOR} ".join(translated)
+            else:
+                english = self.glossary.translate(question) or question
             # Korean words the archive itself holds (a doctor's or clinic's name in a byline) are
             # searched as written: no glossary knows them
             index = self.index
-            named = [w for w in tokens(question) if _HANGUL.search(w) and w in index.vocab]
+            named = [w for w in tokens(question) if HANGUL.search(w) and w in index.vocab]
             english = " ".join([english, *dict.fromkeys(w for w in named if w not in english)])
             return Query(question, self.glossary.expand(index.correct(english)), True)
         return Query(question, self.glossary.expand(self.index.correct(question)), False)
