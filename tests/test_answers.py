@@ -536,3 +536,20 @@ def test_a_comparison_of_two_areas_gives_each_areas_figure(pipeline, question: s
     first = first_sentence(answer.answer)
     assert "12 to 24 months" in first and "6 to 9 months" in first, answer.answer
     assert {"002_filler-longevity.txt", "101_filler-faq.md"} <= {c.post_id for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # how long something must be put off ("again from day 5"), not when the result shows
+        ("when can i put my foundation back on after fractional for my acne scars?", "day 5"),
+        # how long a result lasts, not how long a bruise does
+        ("how long does jaw botox wear off, like when do i need to go back", "4 to 6 months"),
+        # how long a visit takes, asked in Korean
+        ("레이저 토닝 한 번 받을 때 시간은 얼마나 걸려요?", "20 minutes"),
+    ],
+)
+def test_the_kind_of_time_asked_for_is_answered_first(pipeline, question, expected) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert expected in first_sentence(answer.answer), answer.answer

@@ -214,7 +214,8 @@ def test_keeps_post_only_when_the_follow_up_keeps_the_topic(question: str, histo
 @pytest.mark.parametrize(
     ("question", "history", "carried"),
     [
-        ("longer than for hifu??", ["how long is the numbing cream for fractional laser"], {"fractional"}),
+        ("longer than for hifu??", ["how long is the numbing cream for fractional laser"], {"fractional", "numbing"}),
+        ("is that worse than filler swelling?", ["how long does swelling last after thread lifts"], {"thread", "last"}),
         ("턱 필러보다 짧아요?", ["입술 필러 얼마나 가요?"], {"입술"}),
     ],
 )
@@ -260,6 +261,13 @@ def test_which_one_through_the_pipeline_quotes_both_figures(pipeline) -> None:
     history = ["how long does forehead filler last", "and the chin?"]
     answer = pipeline.answer(rewrite("which lasts longer then", history))
     assert "12 to 18 months" in answer.answer and "12 to 24 months" in answer.answer, answer.answer
+
+
+def test_a_comparison_follow_up_quotes_what_was_asked_of_both_procedures(pipeline) -> None:
+    """ "longer than for hifu??" compares the numbing time asked about, not HIFU's results."""
+    question = rewrite("longer than for hifu??", ["how long is the numbing cream on for fractional laser"])
+    answer = pipeline.answer(question)
+    assert "30 minutes" in answer.answer and "40 minutes" in answer.answer, answer.answer
 
 
 EMERGENCY = "my lip filler was yesterday and now my lip is turning white and very painful"

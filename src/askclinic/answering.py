@@ -63,6 +63,8 @@ _COUNT_Q = re.compile(r"how many|how much|how often")
 # What kind of time a question asks for, and how a sentence that gives it reads. The asking words
 # ("take", "last", "apart") are not topic words, so without this "how long does a session take?"
 # would rank "sessions are spaced 2 weeks apart" as high as "a session takes about 20 minutes".
+# How a sentence, or the heading of its list ("What to avoid"), says that something must wait.
+_RESTRICTION = re.compile(r"\bavoid\b|\bdo not\b|\bdon.t\b|\bwait\b|\bfrom day\b|\bagain\b|\bis fine\b|\bno \w+ for\b")
 ANSWER_KINDS = (
     (  # how long an appointment takes
         re.compile(r"\btakes?\b|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"),
@@ -75,9 +77,21 @@ ANSWER_KINDS = (
     (  # how soon a change shows
         re.compile(
             r"\b(till|until|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
-            r"|\bwhen (will|do|does|can) (i|you|it|they|the)\b"
+            r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
         ),
         re.compile(r"\bafter\b|\bwithin\b|\bat (about|around)\b|\bappears?\b|\bstarts? to\b|\bshows?\b"),
+    ),
+    (  # how long something must wait or be avoided ("when can i drink again", "how long no sauna")
+        re.compile(
+            r"\bwhen can i\b(?! (see|notice|expect|tell)\b)|\bhow soon can i\b"
+            r"|\bhow long (do|should|must|will) i (have to |need to )?(wait|stay|avoid|keep|stop|hold off|skip|not)\b"
+            r"|\bhow long (until|till|til|before) (i|we) can\b|\bhow long no\b"
+        ),
+        _RESTRICTION,
+    ),
+    (  # how long a result lasts ("how long do the results hold up", "when does it wear off")
+        re.compile(r"\b(results?|effects?)\b.*\b(last|lasts|hold|stay|keep)\b|\bwears? off\b|\bhold up\b"),
+        re.compile(r"\b(effect|results?)\b.*\blasts?\b"),
     ),
 )
 KIND_BONUS = 0.3
@@ -487,7 +501,10 @@ class ExtractiveComposer:
                 "time_for_time": float(timed),
                 "number_for_count": float(not timed and wants_count and bool(_NUMBER.search(sentence))),
                 "conversation_post": float(hit.chunk.post_id in prefer),
-                "answer_kind": float(any(k.search(lowered_sentence) for k in kinds)),
+                "answer_kind": float(
+                    any(k.search(lowered_sentence) for k in kinds)
+                    or (_RESTRICTION in kinds and bool(_RESTRICTION.search(hit.chunk.section.lower())))
+                ),
                 "counted": float(counted_re is not None and bool(counted_re.search(sentence))),
                 "question_mark": float(sentence.rstrip().endswith("?")),
                 "quoted": float(sentence.startswith(("“", '"'))),

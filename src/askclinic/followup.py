@@ -261,6 +261,10 @@ def rewrite(
             carried = [*procedure_words(context, glossary), *carried]
         return _with(body, carried)
     carried = procedure_words(context, glossary) if context else []
+    if compares and context and own_procedures:
+        # "longer than for hifu??" after "how long is the numbing cream on for fractional laser":
+        # the last question, asked of both procedures
+        carried += _without_procedures(previous, glossary).split()
     if _points_back(body) and not (_UPDATE.search(text) and _urgent(previous, gate)):
         # "will they soften?": what "they" were is in the last question's topic (but after news
         # that an emergency was seen to, "they saw me. how long ...?" asks something new)
