@@ -553,3 +553,33 @@ def test_the_kind_of_time_asked_for_is_answered_first(pipeline, question, expect
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED, answer.answer
     assert expected in first_sentence(answer.answer), answer.answer
+
+
+def test_a_streamed_answer_grows_word_by_word_into_the_answer(pipeline) -> None:
+    """The chat shows the answer as it streams: each piece extends the last by a few words, the
+    last piece is the whole verified answer, and the Answer itself comes at the end."""
+    question = "how long does swelling last after a thread lift?"
+    *pieces, final = list(pipeline.stream(question))
+    assert final == pipeline.answer(question)
+    assert pieces[-1] == final.answer
+    words = final.answer.split(" ")
+    assert len(pieces) == -(-len(words) // 4)  # four words at a time
+    for n, piece in enumerate(pieces, start=1):
+        assert piece == " ".join(words[: 4 * n])
+
+
+def test_a_streamed_follow_up_prefers_the_conversations_post(pipeline) -> None:
+    question = "how long does the swelling last?"
+    prefer = ["003_thread-lift-aftercare.txt"]
+    *_, final = list(pipeline.stream(question, prefer))
+    assert final == pipeline.answer(question, prefer)
+    assert final.citations[0].post_id == "003_thread-lift-aftercare.txt", final.answer
+
+
+def test_the_langchain_runnable_gives_the_pipelines_answers(pipeline) -> None:
+    chain = pipeline.runnable()
+    questions = ["how common is thread exposure?", "my lip went white and cold after filler"]
+    expected = [pipeline.answer(q) for q in questions]
+    assert chain.invoke(questions[0]) == expected[0]
+    assert chain.batch(questions) == expected
+    assert expected[1].status is Status.URGENT and expected[1].disclaimer == DISCLAIMER

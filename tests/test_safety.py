@@ -129,6 +129,23 @@ def test_a_broken_pattern_names_the_rule(tmp_path: Path) -> None:
         load_safety(bad)
 
 
+def test_errors_in_a_safety_table_name_the_file(tmp_path: Path) -> None:
+    """Whoever edits the table reads which file and which entry are wrong."""
+    bad = tmp_path / "safety.yaml"
+    bad.write_text("urgent:\n  - label: fever\n    en: ['(unclosed']\n")
+    with pytest.raises(ConfigError) as broken:
+        load_safety(bad)
+    assert str(broken.value).startswith(f"{bad}: urgent 'fever': bad pattern"), broken.value
+    bad.write_text("- not a mapping\n")
+    with pytest.raises(ConfigError) as flat:
+        load_safety(bad)
+    assert str(flat.value) == f"the safety table {bad} must be a YAML mapping at the top level"
+    bad.write_text("urgent:\n  - label: fever\n    en: ['fever']\nlists:\n  medicine:\n    ko: 'aspirin'\n")
+    with pytest.raises(ConfigError) as listed:
+        load_safety(bad)
+    assert str(listed.value) == f"{bad}: lists medicine ko must be a list of quoted strings"
+
+
 def test_a_table_without_urgent_rules_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "safety.yaml"
     empty.write_text("refused: []\n")

@@ -1,7 +1,8 @@
 """Question -> Answer: input checks, safety gates, hybrid retrieval, extractive answer, optional LLM.
 
-``AskPipeline.runnable()`` is the LangChain Runnable the CLI, the web app and the evaluation
-all call; the disclaimer is attached here, in code, to every answer of every status.
+``AskPipeline.answer`` is what the CLI, the web app and the evaluation call (``runnable()`` wraps
+it as a LangChain Runnable for other chains); the disclaimer is attached here, in code, to every
+answer of every status.
 """
 
 from __future__ import annotations

@@ -200,7 +200,10 @@ def load_rules(path: Path | None = None) -> tuple[tuple[Rule, ...], tuple[Exampl
     where = str(path or "data/safety.yaml")
     data = load_table("safety.yaml", "safety table", path)
     lists = {
-        str(name): _compile([*_strings(v.get("en"), f"{where}: lists {name}"), *_strings(v.get("ko"), "")], where)
+        str(name): _compile(
+            [*_strings(v.get("en"), f"{where}: lists {name} en"), *_strings(v.get("ko"), f"{where}: lists {name} ko")],
+            f"{where}: lists {name}",
+        )
         for name, v in (data.get("lists") or {}).items()
     }
     rules: list[Rule] = []
