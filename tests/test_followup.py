@@ -372,3 +372,24 @@ def test_after_news_that_an_emergency_was_seen_to_its_symptoms_are_not_carried()
         ["my filler spot is hot and red and spreading and i have a fever"],
     )
     assert "fever" not in asked and "filler" in asked
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("does it hurt?", ["considering hifu on my jawline before my wedding"], "3 to 5 out of 10"),
+        ("how long does it take each time", ["my sister had skin boosters and loved them"], "15 minutes"),
+    ],
+)
+def test_a_pronoun_asking_about_the_procedure_carries_only_the_procedure(pipeline, question, history, expected) -> None:
+    """ "does it hurt?" after a message about wanting HIFU asks whether HIFU hurts: the wedding and
+    the sister are not searched, so the answer is the procedure's own."""
+    asked = rewrite(question, history)
+    assert not {"wedding", "sister", "loved", "considering"} & words(asked), asked
+    answer = pipeline.answer(asked)
+    assert expected in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_a_pronoun_after_a_symptom_still_asks_about_the_symptom() -> None:
+    asked = rewrite("does it hurt?", ["i have a small lump on my lip since the filler"])
+    assert {"lump", "filler"} <= words(asked), asked

@@ -193,6 +193,29 @@ def _names_its_subject(body: str, glossary: Glossary) -> bool:
     return bool(SUBJECT_WORDS & set(tokens(english)))
 
 
+# Words of a question about the procedure itself: "does it hurt?", "how many times do i need it?"
+PROCEDURE_ASKS = frozenset(tokens("hurt hurts hurting painful pain session sessions times take takes minutes"))
+
+
+# What a treated face may show: "does it hurt?" after one of these asks about it, not the procedure.
+SYMPTOM_WORDS = frozenset(
+    tokens(
+        "bruise bruises bruised bruising swelling swollen swell puffy lump lumps lumpy bump bumps red redness "
+        "sore tight tightness itchy itch dent dents dimple crust crusts scab peeling flaking numb pain pulling"
+    )
+)
+
+
+def _english(text: str, glossary: Glossary) -> set[str]:
+    return set(tokens(glossary.translate(text) if is_korean(text) else text))
+
+
+def _asks_of_the_procedure(body: str, previous: str, glossary: Glossary) -> bool:
+    """Whether ``body`` asks about the procedure itself ("does it hurt?", "how many times?"),
+    and ``previous`` named no symptom "it" could be."""
+    return bool(PROCEDURE_ASKS & _english(body, glossary)) and not SYMPTOM_WORDS & _english(previous, glossary)
+
+
 def _names_procedure(word: str) -> bool:
     found = tokens(word)
     return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] in _NAME_PARTS)
@@ -250,7 +273,10 @@ def rewrite(
         if first and second and first != second:  # "bruising ... thread lift", then "and swelling?"
             return f"{body} {first} or {second}"
     if not own:
-        if context and not _points_back(body) and _names_its_subject(body, glossary):
+        if context and (
+            (not _points_back(body) and _names_its_subject(body, glossary))
+            or _asks_of_the_procedure(body, previous, glossary)
+        ):
             # "효과는 얼마나 유지돼요?", "and the results?": what is asked about is named; only the
             # procedure carries over (not the last question's sauna or bruise)
             return _with(body, procedure_words(context, glossary))
@@ -265,9 +291,15 @@ def rewrite(
         # "longer than for hifu??" after "how long is the numbing cream on for fractional laser":
         # the last question, asked of both procedures
         carried += _without_procedures(previous, glossary).split()
-    if _points_back(body) and not (_UPDATE.search(text) and _urgent(previous, gate)):
+    if (
+        _points_back(body)
+        and not (_UPDATE.search(text) and _urgent(previous, gate))
+        and not (context and _asks_of_the_procedure(body, previous, glossary))
+    ):
         # "will they soften?": what "they" were is in the last question's topic (but after news
-        # that an emergency was seen to, "they saw me. how long ...?" asks something new)
+        # that an emergency was seen to, "they saw me. how long ...?" asks something new; and
+        # "does it hurt?" after "my derm said skin boosters might help my dry skin" asks of the
+        # procedure, not of the dry skin)
         carried += topic_words(previous, glossary)
     if (connected or compares) and not _frame(body, glossary):
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
