@@ -583,3 +583,15 @@ def test_the_langchain_runnable_gives_the_pipelines_answers(pipeline) -> None:
     assert chain.invoke(questions[0]) == expected[0]
     assert chain.batch(questions) == expected
     assert expected[1].status is Status.URGENT and expected[1].disclaimer == DISCLAIMER
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("레이저 토닝 10번 다 받으면 그 다음엔 얼마나 자주 와야 돼요?", "once a month"),
+        ("스킨부스터 세 번 다 맞고 나서는 얼마마다 맞아요?", "every 6 months"),
+    ],
+)
+def test_korean_after_the_course_asks_for_the_maintenance_sessions(pipeline, question: str, expected: str) -> None:
+    answer = pipeline.answer(question)
+    assert expected in first_sentence(answer.answer), answer.answer
