@@ -595,3 +595,8 @@ def test_the_langchain_runnable_gives_the_pipelines_answers(pipeline) -> None:
 def test_korean_after_the_course_asks_for_the_maintenance_sessions(pipeline, question: str, expected: str) -> None:
     answer = pipeline.answer(question)
     assert expected in first_sentence(answer.answer), answer.answer
+
+
+def test_how_many_times_is_answered_by_a_number_of_sessions(pipeline) -> None:
+    answer = pipeline.answer("how many times do i need to get a skin booster done")
+    assert "3 sessions" in first_sentence(answer.answer), answer.answer

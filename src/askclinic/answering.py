@@ -114,6 +114,11 @@ _COUNT_ANSWERED_OTHERWISE = frozenset(
         "minute minutes effect effects"
     )
 )
+# "How many times / rounds / visits" is counted in sessions as well: any of them answers.
+_VISIT_NOUNS = frozenset(
+    "time times session sessions round rounds visit visits treatment treatments appointment appointments".split()
+)
+_VISITS = "sess|time|round|visit|treatm|appoint"
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
 _HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
 _TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
@@ -420,7 +425,7 @@ class ExtractiveComposer:
         if not noun and (before := _COUNTED_BEFORE.search(lowered)):
             noun = before.group(1)
         if noun:  # "how many laser toning sessions" -> "10 to 12 sessions"
-            pattern = re.escape(noun[:4])
+            pattern = _VISITS if noun in _VISIT_NOUNS else re.escape(noun[:4])
             counted_re = re.compile(
                 r"\d[\d.,]*(?![\d.,]|st\b|nd\b|rd\b|th\b)"  # "5 to 8 sessions", not "the 5th session"
                 r"\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")",
