@@ -272,3 +272,20 @@ def test_thoughts_of_self_harm_get_the_crisis_line(gate: SafetyGate, message: st
 def test_figures_of_speech_about_dying_are_not_self_harm(gate: SafetyGate, message: str) -> None:
     verdict = gate.check(message)
     assert verdict is None or verdict.concept != "self_harm", verdict
+
+
+def test_a_red_flag_found_only_after_a_typo_fix_still_wins_over_a_refusal(gate: SafetyGate) -> None:
+    """As typed, only the refusal table matches ("how many mg of ibuprofen"); with the typo fixed
+    ("turnnig" -> "turning") the red flag does too, and urgent must win."""
+    message = "my lip is turnnig white, how many mg of ibuprofen can i take?"
+    assert gate.match(message) is not None and gate.match(message).status is Status.REFUSED
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is Status.URGENT
+
+
+def test_a_pattern_written_with_capitals_still_matches(tmp_path: Path) -> None:
+    """Messages are matched lower-cased; a clinician's "HIFU" or "Fever" in the table must still match."""
+    table = tmp_path / "safety.yaml"
+    table.write_text("urgent:\n  - label: fever\n    en: ['\\bFever after HIFU\\b']\n", encoding="utf-8")
+    verdict = load_safety(table).check("I have a FEVER AFTER hifu")
+    assert verdict is not None and verdict.status is Status.URGENT
