@@ -393,3 +393,12 @@ def test_a_pronoun_asking_about_the_procedure_carries_only_the_procedure(pipelin
 def test_a_pronoun_after_a_symptom_still_asks_about_the_symptom() -> None:
     asked = rewrite("does it hurt?", ["i have a small lump on my lip since the filler"])
     assert {"lump", "filler"} <= words(asked), asked
+
+
+def test_what_about_a_new_procedure_asks_the_last_question_even_without_a_procedure(pipeline) -> None:
+    """ "thread lift aftercare?", "can i go to the sauna", then "what about after a chemical peel?"
+    asks about the sauna after a peel, not about aftercare in general."""
+    asked = rewrite("what about after a chemical peel?", ["thread lift aftercare?", "can i go to the sauna"])
+    assert {"sauna", "peel"} <= words(asked), asked
+    answer = pipeline.answer(asked)
+    assert "saunas and scrubs for 3 days" in answer.answer.split("\n\n")[0], answer.answer

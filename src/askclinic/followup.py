@@ -259,8 +259,10 @@ def rewrite(
         # what it asks about besides the procedure and where ("lip" in "and after lip filler?")
         about = [w for w in own if not any(w in p or p in w for p in own_procedures) and not _AREA_WORDS.fullmatch(w)]
         if not about and not _frame(body, glossary) and context:
-            # "실리프팅은요?", "what about a chemical peel?": the last question, asked of the new procedure
-            return _with(body, _without_procedures(context, glossary).split())
+            # "실리프팅은요?", "what about a chemical peel?": the last question, asked of the new
+            # procedure ("hifu aftercare?", "can i go to the sauna", "what about after a peel?"
+            # asks about the sauna)
+            return _with(body, _without_procedures(previous, glossary).split())
         # "and for hifu, how long?" carries what was asked; a full question of its own does not
         frame = _frame(previous, glossary) if connected and len(words) <= SHORT_FOLLOW_UP else ""
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
