@@ -600,3 +600,30 @@ def test_korean_after_the_course_asks_for_the_maintenance_sessions(pipeline, que
 def test_how_many_times_is_answered_by_a_number_of_sessions(pipeline) -> None:
     answer = pipeline.answer("how many times do i need to get a skin booster done")
     assert "3 sessions" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ulthera or shurink, which one is better?",
+        "is xeomin better than botox for a square jaw",
+        "dysport vs nabota, which lasts longer?",
+        "울쎄라랑 슈링크 중에 뭐가 더 좋아요?",
+    ],
+)
+def test_a_choice_between_makes_the_posts_never_name_is_not_answered(pipeline, question: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("does ulthera hurt?", "3 to 5 out of 10"),  # a make named alone is its procedure
+        ("울쎄라 아파요? 효과는 얼마나 가요?", "6 to 12 months"),  # ... in a question in parts too
+        ("ulthera or thread lift, which lasts longer?", "12 to 18 months"),  # two procedures compared
+    ],
+)
+def test_a_make_named_without_choosing_between_makes_is_answered(pipeline, question: str, expected: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED and expected in answer.answer, answer.answer

@@ -57,3 +57,14 @@ def test_the_archive_vocabulary_also_fixes_common_english_words() -> None:
 
     index = LexicalIndex(["Thread lifting: swelling lasts 7 to 10 days."])
     assert index.correct("can i go to the dnetist after a thred lift") == "can i go to the dentist after a thread lift"
+
+
+def test_names_the_caller_knows_are_not_fixed_into_other_words() -> None:
+    """ "shurink" (a make of HIFU) is one edit from "shrink"; the answerer knows it as a name."""
+    from askclinic.answering import KNOWN_NAMES
+    from askclinic.lexical import LexicalIndex
+
+    index = LexicalIndex(["HIFU lifting: the results last 6 to 12 months."])
+    assert index.correct("does shurink hurt") == "does shrink hurt"  # not known to the speller alone
+    assert index.correct("does shurink hurt", KNOWN_NAMES) == "does shurink hurt"
+    assert index.correct("does shurink hrut", KNOWN_NAMES) == "does shurink hurt"  # other words still fixed

@@ -7,6 +7,7 @@ marker whose citation quotes that exact sentence.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -812,6 +813,27 @@ TREATMENT_KINDS = frozenset(
 )
 PROCEDURE_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in PROCEDURES.values()) + " lift lifting laser"))
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
+
+
+_BETWEEN_NAMES = re.compile(r"[\s,/]*(?:\w+\s+){0,3}?(?:or|vs\.?|versus|than|compared (?:to|with))\b[\s\w]{0,25}", re.I)
+
+
+def compares_makes(text: str, known: Callable[[str], bool]) -> bool:
+    """Whether ``text`` asks to choose between makes of one procedure the archive (``known``:
+    whether it uses a word) never names: two of them ("ulthera or shurink", "dysport vs nabota"),
+    or one set against the procedure's own name ("is xeomin better than botox"). The posts do
+    not compare makes they never name, so an answer about the procedure would mislead."""
+    lowered = text.lower()
+    for pattern in _PROCEDURE_NAMES.values():
+        said = list(pattern.finditer(lowered))
+        unknown = {m.group(0) for m in said if not all(known(t) for t in tokens(m.group(0)))}
+        if len(unknown) >= 2:
+            return True
+        for a, b in itertools.pairwise(said):
+            makes = {a.group(0), b.group(0)}
+            if len(makes) == 2 and makes & unknown and _BETWEEN_NAMES.fullmatch(lowered[a.end() : b.start()]):
+                return True
+    return False
 
 
 def procedures_named(text: str) -> list[str]:

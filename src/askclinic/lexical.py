@@ -6,7 +6,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
 from .word_weights import MIN_ZIPF_GAIN, english_words, is_common_word, weight, zipf
@@ -103,16 +103,19 @@ class Speller:
                 self._near = near
         return self._near
 
-    def correct(self, text: str) -> str:
+    def correct(self, text: str, keep: Collection[str] = ()) -> str:
         """``text`` with each unknown word replaced by the most frequent known word one edit away
         (insert, delete, substitute or swap one letter): "hwo many sesions" -> "how many sessions".
-        Known words, words of two letters and words with digits are kept; words of up to four
-        letters are never fixed by a substitution ("park" does not become "dark")."""
+        Known words, words in ``keep`` (names the caller knows: "shurink" is not "shrink"), words
+        of two letters and words with digits are kept; words of up to four letters are never fixed
+        by a substitution ("park" does not become "dark")."""
 
         def fix(match: re.Match[str]) -> str:
             word = match.group()
             low = word.lower()
             if len(low) < MIN_CORRECTED_LENGTH - 1 or low in self.words or not low.isalpha() or not low.isascii():
+                return word
+            if low in keep:
                 return word
             if is_common_word(low):  # a real English word is not a typo, whatever the archive holds
                 return word
@@ -208,9 +211,10 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         return math.log(1 + (self.size - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
 
-    def correct(self, text: str) -> str:
-        """``text`` with words the archive never uses fixed when one edit away from one it does."""
-        return self.speller.correct(text)
+    def correct(self, text: str, keep: Collection[str] = ()) -> str:
+        """``text`` with words the archive never uses fixed when one edit away from one it does
+        (the words in ``keep`` stay as typed)."""
+        return self.speller.correct(text, keep)
 
     def unknown_names(self, text: str, known: Iterable[str] = (), kinds: Iterable[str] = ()) -> list[str]:
         """Words of ``text`` that look like names of things (rare in English, at least

@@ -22,6 +22,7 @@ from .answering import (
     MULTI_PART,
     TREATMENT_KINDS,
     ExtractiveComposer,
+    compares_makes,
     procedures_named,
     without_procedure,
 )
@@ -130,8 +131,12 @@ class AskPipeline:
         hits = tuple(self._each_procedure(query, found))
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
-        if self.search.index.unknown_names(query.text, KNOWN_NAMES, TREATMENT_KINDS):
-            # it asks about a treatment or product no post names: an answer about another would mislead
+        index = self.search.index
+        if index.unknown_names(query.text, KNOWN_NAMES, TREATMENT_KINDS) or any(
+            compares_makes(text, lambda token: token in index.df) for text in (clean, query.text)
+        ):
+            # it asks about a treatment or product no post names, or compares makes of one the
+            # posts never name ("ulthera or shurink?"): an answer about another would mislead
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
         if kinds:  # who wrote it / when was it posted: from the post's record, or not at all

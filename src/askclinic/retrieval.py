@@ -23,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .answering import KNOWN_NAMES
 from .glossary import HANGUL, PART_SEPARATOR, Glossary, default_glossary, is_korean, korean_parts
 from .lexical import LexicalIndex, tokens
 from .post_record import ABOUT
@@ -110,8 +111,8 @@ class HybridSearch:
             index = self.index
             named = [w for w in tokens(question) if HANGUL.search(w) and w in index.vocab]
             english = " ".join([english, *dict.fromkeys(w for w in named if w not in english)])
-            return Query(question, self.glossary.expand(index.correct(english)), True)
-        return Query(question, self.glossary.expand(self.index.correct(question)), False)
+            return Query(question, self.glossary.expand(index.correct(english, KNOWN_NAMES)), True)
+        return Query(question, self.glossary.expand(self.index.correct(question, KNOWN_NAMES)), False)
 
     def refresh(self, wait: bool = False) -> None:
         """Follow the store's changes.
