@@ -627,3 +627,12 @@ def test_a_choice_between_makes_the_posts_never_name_is_not_answered(pipeline, q
 def test_a_make_named_without_choosing_between_makes_is_answered(pipeline, question: str, expected: str) -> None:
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED and expected in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["턱보톡스 맞고 술은 언제 마셔도 돼요?", "when can i have a drink after jaw botox?"]
+)
+def test_a_time_said_in_words_answers_a_when_question(pipeline, question: str) -> None:
+    """ "Avoid alcohol on the day of the procedure" gives a time, though it holds no number."""
+    answer = pipeline.answer(question)
+    assert "on the day of the procedure" in first_sentence(answer.answer), answer.answer

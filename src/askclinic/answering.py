@@ -122,7 +122,12 @@ _VISIT_NOUNS = frozenset(
 _VISITS = "sess|time|round|visit|treatm|appoint"
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
 _HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
-_TIME_UNIT = re.compile(r"\b\d[\d.,]*\s*(?:to\s*\d+\s*)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+")
+_TIME_UNIT = re.compile(
+    r"\b(?:\d[\d.,]*|a|one|two|three|four|five|six|a few|several)\s*(?:to\s*\d+\s*)?"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+"
+    r"|\bthe (?:same|next|following) day\b|\bthe day (?:of|after|before)\b|\bovernight\b",
+    re.I,
+)
 _NUMBER = re.compile(r"\d")
 _META = re.compile(
     r"\b(today,? (i|we) will|i will (explain|organize|go through|tell|summari[sz]e)|"
