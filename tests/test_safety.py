@@ -289,3 +289,19 @@ def test_a_pattern_written_with_capitals_still_matches(tmp_path: Path) -> None:
     table.write_text("urgent:\n  - label: fever\n    en: ['\\bFever after HIFU\\b']\n", encoding="utf-8")
     verdict = load_safety(table).check("I have a FEVER AFTER hifu")
     assert verdict is not None and verdict.status is Status.URGENT
+
+
+def test_a_why_that_is_not_two_lines_is_named(tmp_path: Path) -> None:
+    table = tmp_path / "safety.yaml"
+    table.write_text("urgent:\n  - label: fever\n    en: ['fever']\n    why: 'call now'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        load_safety(table)
+    assert str(bad.value) == f"{table}: urgent 'fever': 'why' must have an 'en' and a 'ko' line"
+
+
+def test_an_entry_without_a_label_is_named_by_its_place(tmp_path: Path) -> None:
+    table = tmp_path / "safety.yaml"
+    table.write_text("urgent:\n  - en: ['(unclosed']\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        load_safety(table)
+    assert str(bad.value).startswith(f"{table}: urgent '?': bad pattern"), bad.value
