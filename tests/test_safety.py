@@ -305,3 +305,27 @@ def test_an_entry_without_a_label_is_named_by_its_place(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as bad:
         load_safety(table)
     assert str(bad.value).startswith(f"{table}: urgent '?': bad pattern"), bad.value
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("urgent:\n  - label: fever\n    ko: '열'\n", "urgent 'fever' must be a list of quoted strings"),
+        ("urgent:\n  - label: fever\n    en: ['fever']\n    all_of: medicine\n", "urgent 'fever': all_of must be"),
+        (
+            "urgent:\n  - label: fever\n    en: ['fever']\n    all_of: [a, b]\n",
+            "urgent 'fever': all_of names a, b, which 'lists' does not define",
+        ),
+        (
+            "urgent:\n  - label: fever\n    en: ['fever']\n    examples:\n      ko: '열이 나요'\n",
+            "urgent 'fever': examples ko must be",
+        ),
+        ("urgent:\n  - label: fever\n    en: ['fever']\nordinary:\n  en: 'hello'\n", "ordinary en must be"),
+    ],
+)
+def test_each_malformed_field_is_named_with_its_file(tmp_path: Path, table: str, message: str) -> None:
+    path = tmp_path / "safety.yaml"
+    path.write_text(table, encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        load_safety(path)
+    assert str(bad.value).startswith(f"{path}: {message}"), bad.value
