@@ -636,3 +636,10 @@ def test_a_time_said_in_words_answers_a_when_question(pipeline, question: str) -
     """ "Avoid alcohol on the day of the procedure" gives a time, though it holds no number."""
     answer = pipeline.answer(question)
     assert "on the day of the procedure" in first_sentence(answer.answer), answer.answer
+
+
+def test_a_korean_touch_up_question_is_answered(pipeline) -> None:
+    """The glossary's English for 리터치 is words the posts use ("touch-up"), so nothing in it
+    reads as a treatment no post names."""
+    answer = pipeline.answer("입술필러 리터치는 언제 할수있어요?")
+    assert answer.status is Status.ANSWERED and "2 weeks" in first_sentence(answer.answer), answer.answer
