@@ -188,9 +188,12 @@ _AREA_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for names in AREAS.value
 SUBJECT_WORDS = frozenset(tokens("result results effect effects recovery downtime cost costs price"))
 
 
+def _english(text: str, glossary: Glossary) -> set[str]:
+    return set(tokens(glossary.translate(text) if is_korean(text) else text))
+
+
 def _names_its_subject(body: str, glossary: Glossary) -> bool:
-    english = glossary.translate(body) if is_korean(body) else body
-    return bool(SUBJECT_WORDS & set(tokens(english)))
+    return bool(SUBJECT_WORDS & _english(body, glossary))
 
 
 # Words of a question about the procedure itself: "does it hurt?", "how many times do i need it?"
@@ -204,10 +207,6 @@ SYMPTOM_WORDS = frozenset(
         "sore tight tightness itchy itch dent dents dimple crust crusts scab peeling flaking numb pain pulling"
     )
 )
-
-
-def _english(text: str, glossary: Glossary) -> set[str]:
-    return set(tokens(glossary.translate(text) if is_korean(text) else text))
 
 
 def _asks_of_the_procedure(body: str, previous: str, glossary: Glossary) -> bool:
