@@ -643,3 +643,21 @@ def test_a_korean_touch_up_question_is_answered(pipeline) -> None:
     reads as a treatment no post names."""
     answer = pipeline.answer("입술필러 리터치는 언제 할수있어요?")
     assert answer.status is Status.ANSWERED and "2 weeks" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("how long till jaw botox actually makes my face look slimmer?", ["2 to 4 weeks", "6 to 8 weeks"]),
+        ("why cant one laser hair removal session get all the hair", ["20 to 30%"]),
+    ],
+)
+def test_a_near_tie_of_one_post_is_quoted_whole_in_the_first_paragraph(pipeline, question, figures) -> None:
+    """Two sentences of one post that nearly tie are two halves of one answer: both lead."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    first = first_sentence(answer.answer)
+    for figure in figures:
+        assert figure in first, answer.answer
+    assert "[1]" in first and "[2]" in first
+    assert answer.citations[0].post_id == answer.citations[1].post_id

@@ -193,6 +193,10 @@ MAX_PARTS = 3  # sentences a multi-part or comparison answer may combine
 COMPARED_SEEDS = 5  # a comparison tries the lists of the figures among this many best sentences
 COMPLEMENT_SHARE = 0.6  # a further part's sentence scores at least this share of the best one
 MIN_GAIN = 0.1  # ... and holds this share of the question's topic weight not yet answered
+# The next-best sentence of the same post joins the best one in the answer's first paragraph when
+# it scores at least this share of it: two sentences that nearly tie are usually two halves of
+# one answer ("slimming appears at 2 to 4 weeks" / "slimmest at 6 to 8 weeks").
+RUNNER_SHARE = 0.8
 
 # How much each thing known about a sentence counts towards its ranking score (see ``rank``).
 RANK_WEIGHTS: dict[str, float] = {
@@ -607,15 +611,20 @@ class ExtractiveComposer:
                 basis = self._basis(chosen[0]) if STAT_LINE.match(chosen[0].sentence) else None
                 return self._composition([*chosen, *([basis] if basis else [])], korean, together=len(chosen))
         chosen = [best]
+        runner = ranked[1] if len(ranked) > 1 else None
+        if (
+            runner is not None
+            and runner.answers
+            and runner.chunk.post_id == best.chunk.post_id
+            and runner.score >= RUNNER_SHARE * best.score
+        ):
+            chosen.append(runner)  # nearly as good, from the same post: the answer quotes both
+        together = len(chosen)
         if STAT_LINE.match(best.sentence):
             basis = self._basis(best)
-            if basis:
+            if basis and basis.sentence not in {c.sentence for c in chosen}:
                 chosen.append(basis)
-        elif len(ranked) > 1:
-            runner = ranked[1]
-            if runner.score >= 0.85 * best.score and not STAT_LINE.match(runner.sentence) and runner.answers:
-                chosen.append(runner)
-        return self._composition(chosen, korean)
+        return self._composition(chosen, korean, together=together)
 
     def compose_about(
         self, kinds: list[str], hits: list[Hit], korean: bool = False, typed: str = ""
