@@ -519,12 +519,30 @@ def test_a_longer_area_name_wins_over_a_shorter_one_inside_it(question: str, are
         ("how much do ice pick scars actually improve with fractional", False),
         ("how much is the downtime after a peel", False),
         ("턱보톡스 최소 간격 얼마에요", False),  # asks for an interval
+        ("ok and how much per session?", True),
+        ("do you take insurance for acne scar laser?", True),
+        ("기미토닝 실비보험 청구 되나요?", True),
+        ("how much filler for the lips", False),
+        ("how much per session does the swelling last", False),
     ],
 )
 def test_a_price_question_is_told_from_other_how_much_questions(question: str, price: bool) -> None:
     from askclinic.answering import asks_price
 
     assert asks_price(question.lower()) is price
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "do you take insurance for laser toning?",
+        "how much per session for laser hair removal",
+        "기미토닝 실비보험 되나요?",
+    ],
+)
+def test_money_questions_the_posts_never_answer_abstain(pipeline, question: str) -> None:
+    """Insurance, a price per session: no post says, so no sentence about the procedure answers."""
+    assert pipeline.answer(question).status is Status.ABSTAINED
 
 
 @pytest.mark.parametrize(

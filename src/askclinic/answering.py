@@ -312,8 +312,10 @@ def _with_names(question: str) -> str:
 
 
 _PRICE_Q = re.compile(
-    r"\b(cost|costs|price|prices|pricing|how much (is|are|would|will)\b"
+    r"\b(cost|costs|price|prices|pricing|how much (is|are|would|will|per|for|each|do (you|u|they) charge)\b"
     r"(?!.{0,30}\b(hurt|pain|swell|bruis|last|downtime|time|improv|better)))|가격|비용"
+    # what is paid and who pays it: insurance, discounts, payment plans
+    r"|\b(insurance|insured|co.?pay|discounts?|payment plans?|instal+ments?|refunds?)\b|보험|실비|할인|환불|할부"
 )
 # "얼마예요" is "how much is it": a price, unless the question names what is measured
 # ("최소 간격 얼마에요" asks for an interval); "how much do they improve" is not a price either.
@@ -322,13 +324,16 @@ _MEASURED_KO = re.compile(r"간격|기간|시간|주기|텀|동안|마다|며칠
 
 
 def asks_price(lowered: str) -> bool:
-    """Whether a lower-cased question asks what something costs."""
+    """Whether a lower-cased question asks what something costs, or about insurance, discounts
+    or paying: answered by a sentence about money or not at all."""
     if _PRICE_Q.search(lowered):
         return True
     return bool(_HOW_MUCH_KO.search(lowered)) and not _MEASURED_KO.search(lowered)
 
 
-_PRICE = re.compile(r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost", re.I)
+_PRICE = re.compile(
+    r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost|\binsur|\bdiscount|\bpayment|\brefund", re.I
+)
 
 
 # Words every record says ("The post ... is from ... Clinic", "written by"): they tell no post apart.
