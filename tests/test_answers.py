@@ -679,3 +679,17 @@ def test_a_near_tie_of_one_post_is_quoted_whole_in_the_first_paragraph(pipeline,
         assert figure in first, answer.answer
     assert "[1]" in first and "[2]" in first
     assert answer.citations[0].post_id == answer.citations[1].post_id
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("how long does one laser toning appointment take? trying to squeeze it in on my lunch break", "20 minutes"),
+        ("how long is the actual jaw botox injection? trying to fit it in my lunch break", "10 minutes"),
+    ],
+)
+def test_how_long_a_visit_takes_is_answered_through_the_chatter_around_it(pipeline, question, figure) -> None:
+    """The question sentence is matched on its own, and "how long is the injection" asks for minutes."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert figure in first_sentence(answer.answer), answer.answer

@@ -101,6 +101,10 @@ KIND_BONUS = 0.3
 _VISIT_LENGTH_Q = re.compile(
     r"\b(session|appointment|procedure|treatment|injection|visit)s?\b[^?.]{0,25}\btakes?\b(?! to\b)"
     r"|\bstart to finish\b"
+    # "how long is the actual injection", "how long is a full face session"
+    r"|\bhow long (is|are) (the|a|an|one|each|my|your)\b[^?.,]{0,40}"
+    r"\b(session|appointment|procedure|treatment|injection|injecting|visit)s?\b"
+    r"(?! (course|series|plan|results?|effects?))"
 )
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
@@ -464,6 +468,9 @@ class ExtractiveComposer:
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
+        for asked in asked_sentences(question):  # the question itself, without the chatter around it
+            alone = self.semantic(asked, [(h.chunk, s) for h, s in pairs])
+            meanings = [max(a, b) for a, b in zip(meanings, alone, strict=True)]
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
         title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
