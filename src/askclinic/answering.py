@@ -468,8 +468,8 @@ class ExtractiveComposer:
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
-        for asked in asked_sentences(question):  # the question itself, without the chatter around it
-            alone = self.semantic(asked, [(h.chunk, s) for h, s in pairs])
+        for sentence_asked in asked_sentences(question):  # the question itself, without the chatter
+            alone = self.semantic(sentence_asked, [(h.chunk, s) for h, s in pairs])
             meanings = [max(a, b) for a, b in zip(meanings, alone, strict=True)]
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
