@@ -693,3 +693,11 @@ def test_how_long_a_visit_takes_is_answered_through_the_chatter_around_it(pipeli
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED
     assert figure in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["하이푸 효과는 언제부터 보여요?", "하이푸 언제부터 효과 보여요?"])
+def test_korean_when_do_results_show_is_asked_as_how_soon(pipeline, question: str) -> None:
+    """ "효과는 언제부터" asks how soon results show, not "when can I" do something again."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert "2 to 3 months" in first_sentence(answer.answer), answer.answer
