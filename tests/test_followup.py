@@ -402,3 +402,12 @@ def test_what_about_a_new_procedure_asks_the_last_question_even_without_a_proced
     assert {"sauna", "peel"} <= words(asked), asked
     answer = pipeline.answer(asked)
     assert "saunas and scrubs for 3 days" in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_a_korean_shorter_than_follow_up_compares_both_areas(pipeline) -> None:
+    """ "턱 필러보다 짧아요?" after "입술 필러 얼마나 가요?" asks for both figures."""
+    searched = rewrite("턱 필러보다 짧아요?", ["입술 필러 얼마나 가요?"])
+    answer = pipeline.answer(searched)
+    assert answer.status is Status.ANSWERED
+    first = answer.answer.split("\n\n")[0]
+    assert "12 to 24 months" in first and "6 to 9 months" in first, answer.answer
