@@ -701,3 +701,25 @@ def test_korean_when_do_results_show_is_asked_as_how_soon(pipeline, question: st
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED
     assert "2 to 3 months" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("when can i have a glass of wine after skin booster?", "24 hours"),  # "alcohol"
+        ("when can i take a nap after jaw botox?", "4 hours"),  # "lie down"
+        ("when can i put makeup back on after fractional laser", "day 5"),
+    ],
+)
+def test_when_can_i_is_answered_by_a_sentence_naming_the_activity(pipeline, question, figure) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    assert figure in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["how soon after hifu can i get on a plane?", "when can i go running after fractional laser?"]
+)
+def test_when_can_i_do_what_no_post_mentions_abstains(pipeline, question: str) -> None:
+    """Another restriction of the same post ("avoid saunas for 3 days") is no answer."""
+    assert pipeline.answer(question).status is Status.ABSTAINED

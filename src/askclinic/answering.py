@@ -84,7 +84,8 @@ ANSWER_KINDS = (
     ),
     (  # how long something must wait or be avoided ("when can i drink again", "how long no sauna")
         re.compile(
-            r"\bwhen can i\b(?! (see|notice|expect|tell)\b)|\bhow soon can i\b"
+            r"\bwhen can i\b(?! (see|notice|expect|tell)\b)"
+            r"|\bhow soon\b[^?.]{0,30}\bcan i\b(?! (see|notice|expect|tell)\b)"
             r"|\bhow long (do|should|must|will) i (have to |need to )?(wait|stay|avoid|keep|stop|hold off|skip|not)\b"
             r"|\bhow long (until|till|til|before) (i|we) can\b|\bhow long no\b"
         ),
@@ -189,6 +190,10 @@ MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
 MIN_PASSAGE_MATCH = 0.84
 MATCHED = 8  # candidates matched in meaning per question (the best by the other signals)
 MIN_RELATED = 0.08  # ... and, answering on words, at least this close in meaning ("topping" is not "top")
+# "when can I have wine?" is answered by "avoid alcohol for 24 hours": a sentence names the
+# activity asked about when it shares a word with it or when the embedder's cosine of the
+# activity's words ("wine") to the sentence reaches this (chosen on the dev sets).
+ACTIVITY_MATCH = 0.15
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
@@ -356,10 +361,13 @@ class Candidate:
     specific: bool = True  # holds a question word its post's title lacks (or the title asks it)
     features: dict[str, float] = field(default_factory=dict)  # what the ranking score is made of
     passage_match: float | None = None  # e5 cosine, when it decides (an English question)
+    names_activity: bool = True  # "when can I X again?": the sentence names X (or asks no X)
 
     @property
     def answers(self) -> bool:
         """Close enough in meaning, or in words (beyond what the post's title says), to answer."""
+        if not self.names_activity:
+            return False
         if self.passage_match is not None:
             return self.passage_match >= MIN_PASSAGE_MATCH
         if self.semantic >= MIN_SEMANTIC:
@@ -466,6 +474,13 @@ class ExtractiveComposer:
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_reason = bool(_WHY_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
+        # "when can I fly after filler?": only a sentence that names what is to wait (flying)
+        # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
+        activity = (
+            {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY}
+            if _RESTRICTION in kinds
+            else set()
+        )
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
         meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
         for sentence_asked in asked_sentences(question):  # the question itself, without the chatter
@@ -547,6 +562,7 @@ class ExtractiveComposer:
                 specific = any(t in words and t not in title for t in weights) or (
                     bool(asked) and all(t in title for t in asked) and any(t in words for t in asked)
                 )
+                named_here = (words | set(tokens(hit.chunk.section))) - title
                 out[sentence] = Candidate(
                     sentence,
                     hit.chunk,
@@ -555,9 +571,28 @@ class ExtractiveComposer:
                     meaning,
                     specific,
                     features,
+                    names_activity=not activity or bool(activity & named_here),
                 )
+        if activity:
+            out = self._activity_matched(lowered, activity, out)
         ranked = sorted(out.values(), key=lambda c: c.score, reverse=True)
         return self._matched(typed or question, ranked, decides=not korean)
+
+    def _activity_matched(self, lowered: str, activity: set[str], out: dict[str, Candidate]) -> dict[str, Candidate]:
+        """Candidates that name the activity a "when can I ... again?" question asks about in
+        other words ("wine" and "alcohol", "a nap" and "lie down") count as naming it: the
+        packaged embedder's cosine of the activity's words to the sentence reaches
+        ``ACTIVITY_MATCH``."""
+        unnamed = [c for c in out.values() if not c.names_activity]
+        said = [w for w in re.findall(r"[a-z][a-z']*", lowered) if set(tokens(w)) & activity]
+        if not unnamed or not said or self._embeddings is None:
+            return out
+        phrase = np.asarray(self._embeddings.embed_query(" ".join(dict.fromkeys(said))), dtype="float32")
+        sims = self._sentence_vectors([c.sentence for c in unnamed]) @ phrase
+        for c, sim in zip(unnamed, sims, strict=True):
+            if sim >= ACTIVITY_MATCH:
+                out[c.sentence] = replace(c, names_activity=True)
+        return out
 
     def _matched(self, question: str, ranked: list[Candidate], decides: bool) -> list[Candidate]:
         """The best ``MATCHED`` candidates re-ranked with their e5 match to the question, then the
@@ -838,6 +873,15 @@ TREATMENT_KINDS = frozenset(
     microdermabrasion electrolysis hydrafacial""".split()
 )
 PROCEDURE_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in PROCEDURES.values()) + " lift lifting laser"))
+AREA_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in AREAS.values()) + " fold folds"))
+# Words of a "when can I ... again?" question that say when or how, not what is to wait.
+NOT_AN_ACTIVITY = frozenset(
+    tokens(
+        "day days week weeks month months hour hours minute minutes tonight tomorrow today yesterday night "
+        "morning weekend right after before back again go get put have want done still use using start face skin "
+        "wait stay avoid keep stop hold skip ok okay fine safe allowed"
+    )
+)
 _PROCEDURE_NAMES = {name: re.compile(r"\b(" + "|".join(words) + r")\b") for name, words in PROCEDURES.items()}
 
 
