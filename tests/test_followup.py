@@ -411,3 +411,20 @@ def test_a_korean_shorter_than_follow_up_compares_both_areas(pipeline) -> None:
     assert answer.status is Status.ANSWERED
     first = answer.answer.split("\n\n")[0]
     assert "12 to 24 months" in first and "6 to 9 months" in first, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "figure"),
+    [
+        (["how many skin booster sessions should i get"], "and after that?", "every 6 months"),
+        (["toning for melasma how many sessions", "how far apart"], "and after the course is done?", "once a month"),
+    ],
+)
+def test_after_the_course_follow_up_asks_about_maintenance(pipeline, history, question, figure) -> None:
+    answer = pipeline.answer(rewrite(question, history))
+    assert answer.status is Status.ANSWERED
+    assert figure in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_after_that_after_a_symptom_question_is_not_about_maintenance() -> None:
+    assert "maintenance" not in rewrite("and after that?", ["how long does swelling last after a thread lift"])

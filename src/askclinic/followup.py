@@ -11,7 +11,9 @@ and replaces what is asked. Rules, using only words the patient typed (never new
   topic words of the last question that had any ("... bruise thread lift");
 - a connector plus a new topic ("what about botox?", "그럼 보톡스는요?") -> the new topic plus the
   question words of the last question ("botox? how long does last"); when those say nothing
-  ("will I bruise...?" -> "and swelling?"), the last question's topic words are kept instead.
+  ("will I bruise...?" -> "and swelling?"), the last question's topic words are kept instead;
+- "and after that?" after a question about sessions asks what follows the course: it is searched
+  with the procedure and the words the posts use for that ("after the course", "maintenance").
 """
 
 from __future__ import annotations
@@ -87,6 +89,16 @@ _COMPARING_WORDS = frozenset(
         "improves improvement better worse sooner faster slower often frequent likely way same tho"
     )
 )
+# "and after that?", "once the course is done?" after a question about sessions asks about what
+# follows the course: searched with the words the posts use for it (as the glossary does for
+# "다 끝나고")
+_AFTER_THE_COURSE = re.compile(
+    r"^(and |so |then )?(what about |how about )?(after (that|those|them|this|all (of )?(that|them|those))"
+    r"|after the (course|series|last (one|session))|once (it.?s|i.?m|im|the course is|they.?re) (done|over|finished)"
+    r"|when (i.?m|im|it.?s|the course is) (done|over|finished))\b"
+)
+_ASKS_SESSIONS = re.compile(r"\b(sessions?|treatments?|rounds?|times|course|how (far apart|often))\b")
+AFTER_THE_COURSE_WORDS = ("after the course", "maintenance")
 PLEASANTRIES = frozenset("hi hello hey thanks thank you ok okay bye 감사합니다 고맙습니다 안녕하세요 네".split())
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|[\uac00-\ud7a3]+|\d[\d.,]*%?")
@@ -254,6 +266,10 @@ def rewrite(
         return question
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
     compares = (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
+    if not own_procedures and _AFTER_THE_COURSE.search(body.lower()) and _ASKS_SESSIONS.search(previous.lower()):
+        # "how many sessions?", then "and after that?": what comes after the course
+        subject = procedure_words(context, glossary) if context else topic_words(previous, glossary)
+        return _with(body, [*subject, *AFTER_THE_COURSE_WORDS])
     if own_procedures and not (compares and context):
         # what it asks about besides the procedure and where ("lip" in "and after lip filler?")
         about = [w for w in own if not any(w in p or p in w for p in own_procedures) and not _AREA_WORDS.fullmatch(w)]
