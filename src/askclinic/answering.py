@@ -1,8 +1,9 @@
 """The extractive answerer: picks the archive sentences that answer a question, verbatim.
 
 It never writes a fact of its own: the answer is the best sentence (prefixed with where it
-comes from), optionally the sentence that says what a figure is based on, each with an [n]
-marker whose citation quotes that exact sentence.
+comes from), the next-best sentence of the same post when the two nearly tie, optionally the
+sentence that says what a figure is based on, each with an [n] marker whose citation quotes that
+exact sentence.
 """
 
 from __future__ import annotations
