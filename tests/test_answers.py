@@ -709,6 +709,7 @@ def test_korean_when_do_results_show_is_asked_as_how_soon(pipeline, question: st
         ("when can i have a glass of wine after skin booster?", "24 hours"),  # "alcohol"
         ("when can i take a nap after jaw botox?", "4 hours"),  # "lie down"
         ("when can i put makeup back on after fractional laser", "day 5"),
+        ("can i use a straw after lip filler", "24 hours"),
     ],
 )
 def test_when_can_i_is_answered_by_a_sentence_naming_the_activity(pipeline, question, figure) -> None:
@@ -718,7 +719,12 @@ def test_when_can_i_is_answered_by_a_sentence_naming_the_activity(pipeline, ques
 
 
 @pytest.mark.parametrize(
-    "question", ["how soon after hifu can i get on a plane?", "when can i go running after fractional laser?"]
+    "question",
+    [
+        "how soon after hifu can i get on a plane?",
+        "when can i go running after fractional laser?",
+        "can i fly on a plane the day after lip filler",
+    ],
 )
 def test_when_can_i_do_what_no_post_mentions_abstains(pipeline, question: str) -> None:
     """Another restriction of the same post ("avoid saunas for 3 days") is no answer."""

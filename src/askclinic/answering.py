@@ -97,6 +97,12 @@ ANSWER_KINDS = (
         re.compile(r"\b(effect|results?)\b.*\blasts?\b"),
     ),
 )
+# "can I fly the day after lip filler?", "is it ok to wax before laser hair removal?": whether
+# something may be done around a procedure, answered only by a sentence naming it
+_CAN_I_AROUND = re.compile(
+    r"\b(can|could|should) i\b[^?.]{0,40}\b(after|before)\b"
+    r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before)\b"
+)
 KIND_BONUS = 0.3
 # "How long does the appointment take?" is answered in minutes or hours, never by how long a
 # result or the recovery lasts: without such a sentence the answer is "not in the posts".
@@ -479,7 +485,7 @@ class ExtractiveComposer:
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
         activity = (
             {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY}
-            if _RESTRICTION in kinds
+            if _RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)
             else set()
         )
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
