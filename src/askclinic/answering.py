@@ -489,9 +489,10 @@ class ExtractiveComposer:
             else set()
         )
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
-        meanings = self.semantic(question, [(h.chunk, s) for h, s in pairs], vector)
+        in_context = [(h.chunk, s) for h, s in pairs]
+        meanings = self.semantic(question, in_context, vector)
         for sentence_asked in asked_sentences(question):  # the question itself, without the chatter
-            alone = self.semantic(sentence_asked, [(h.chunk, s) for h, s in pairs])
+            alone = self.semantic(sentence_asked, in_context)
             meanings = [max(a, b) for a, b in zip(meanings, alone, strict=True)]
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
@@ -569,7 +570,6 @@ class ExtractiveComposer:
                 specific = any(t in words and t not in title for t in weights) or (
                     bool(asked) and all(t in title for t in asked) and any(t in words for t in asked)
                 )
-                named_here = (words | set(tokens(hit.chunk.section))) - title
                 out[sentence] = Candidate(
                     sentence,
                     hit.chunk,
@@ -578,7 +578,8 @@ class ExtractiveComposer:
                     meaning,
                     specific,
                     features,
-                    names_activity=not activity or bool(activity & named_here),
+                    # the sentence, or its section heading, beyond what the post's title says
+                    names_activity=not activity or bool(activity & ((words | frame_words[hit.chunk.chunk_id]) - title)),
                 )
         if activity:
             out = self._activity_matched(lowered, activity, out)
