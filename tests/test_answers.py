@@ -694,3 +694,32 @@ def test_a_near_tie_of_one_post_is_quoted_whole_in_the_first_paragraph(pipeline,
         assert figure in first, answer.answer
     assert "[1]" in first and "[2]" in first
     assert answer.citations[0].post_id == answer.citations[1].post_id
+
+
+@pytest.mark.parametrize(
+    ("question", "leaning", "before"),
+    [
+        (
+            "will the small lumps from my lip filler soften on their own?",
+            "Small lumps felt in the first few days often soften on their own during this time.",
+            "The final shape of the lips is usually visible about 2 weeks after the procedure.",
+        ),
+        (
+            "how often can i redo the jaw botox shots",
+            "However, we do not recommend injections more often than once every 3 months",
+            "If you repeat the injection every 4 to 6 months",
+        ),
+    ],
+)
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_after_it(
+    pipeline, question: str, leaning: str, before: str
+) -> None:
+    """ "... during this time." or "However, ..." alone says too little: the sentence before it in
+    the post comes first, in the same paragraph, each with its own citation."""
+    answer = pipeline.answer(question)
+    lead = answer.answer.split("\n\n")[0]
+    assert leaning in lead and before in lead, answer.answer
+    assert lead.index(before) < lead.index(leaning), answer.answer
+    quotes = [c.quote for c in answer.citations]
+    at = next(i for i, q in enumerate(quotes) if q.startswith(leaning))
+    assert at > 0 and quotes[at - 1].startswith(before), quotes

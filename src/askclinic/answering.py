@@ -183,6 +183,16 @@ _BECAUSE = re.compile(
     re.I,
 )
 WHY_BONUS = 0.4  # a "why" question prefers sentences that explain (because, due to, depends on)
+# A sentence that only makes sense after the one before it: "However, we do not recommend ...",
+# "For that reason, ...", "... soften on their own during this time."
+_LEANS_BACK = re.compile(
+    r"^(?:however|but|so|therefore|thus|still|even so|instead|otherwise|in other words|as a result"
+    r"|for (?:that|this) reason|(?:that|this) is why|that.s why|this means|that means|because of (?:this|that)"
+    r"|it (?:is|was|can|may|will|usually|often|typically|generally|also)"
+    r"|they (?:are|were|can|may|will|usually|often))\b"
+    r"|\b(?:during|in|by|at|after) (?:this|that) (?:time|period|point|stage)\b|\bby then\b",
+    re.I,
+)
 _SOURCE_WORDS = re.compile(r"\b(study|studies|paper|analy[sz]|data|research|survey|review|patients|people)\b", re.I)
 
 # Answer or abstain. A sentence answers when it is close in meaning to the question (the
@@ -702,7 +712,10 @@ class ExtractiveComposer:
         return self._composition(chosen, korean, together=len(chosen))  # a few short facts: one paragraph
 
     def _composition(self, chosen: list[Candidate], korean: bool, together: int = 1) -> Composition:
-        """The lead, the first ``together`` sentences in one paragraph, then one paragraph each."""
+        """The lead, the first ``together`` sentences in one paragraph, then one paragraph each.
+        A sentence that leans on the one before it ("during this time", "However, ...") is
+        quoted after that sentence, in the same paragraph."""
+        chosen, together = self._with_antecedents(chosen, together)
         best = chosen[0]
         citations = tuple(cite(i + 1, c) for i, c in enumerate(chosen))
         lead = (
@@ -713,6 +726,35 @@ class ExtractiveComposer:
         quoted = [f"{c.sentence} [{i + 1}]" for i, c in enumerate(chosen)]
         parts = [lead + " ".join(quoted[:together]), *quoted[together:]]
         return Composition("\n\n".join(parts), citations)
+
+    def _with_antecedents(self, chosen: list[Candidate], together: int) -> tuple[list[Candidate], int]:
+        """``chosen`` with the sentence before each one that leans on it (``_LEANS_BACK``) put in
+        front of it, and how many sentences the first paragraph now holds."""
+        out: list[Candidate] = []
+        lead = together
+        for i, c in enumerate(chosen):
+            if any(c.sentence == o.sentence for o in out):
+                lead -= i < together  # quoted already, before the sentence that leans on it
+                continue
+            before = self._before(c) if c.chunk.section != ABOUT and _LEANS_BACK.search(c.sentence) else None
+            if before is not None and not any(before.sentence == o.sentence for o in out):
+                out.append(before)
+                lead += i < together
+            out.append(c)
+        return out, lead
+
+    def _before(self, c: Candidate) -> Candidate | None:
+        """The sentence just before ``c`` in its section, if there is one."""
+        sentences = [(chunk, s) for chunk in self._section_of(c.chunk) for s in chunk.sentences]
+        here = (c.chunk.chunk_id, c.sentence)
+        at = next((i for i, (chunk, s) in enumerate(sentences) if (chunk.chunk_id, s) == here), None)
+        if at is None:  # the section's chunks are not known: the chunk's own sentences
+            sentences = [(c.chunk, s) for s in c.chunk.sentences]
+            at = next((i for i, (_, s) in enumerate(sentences) if s == c.sentence), None)
+        if not at:
+            return None
+        chunk, sentence = sentences[at - 1]
+        return Candidate(sentence, chunk, 0.0, 0.0)
 
     def _complements(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
         """For a multi-part or comparison question: the best sentence, then up to two more that
