@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from askclinic.answering import KNOWN_NAMES, asked_sentences, without_procedure
+from askclinic.answering import KNOWN_NAMES, alternatives, asked_areas, asked_sentences, without_procedure
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Status
 
@@ -723,3 +723,64 @@ def test_a_sentence_that_leans_on_the_one_before_is_quoted_after_it(
     quotes = [c.quote for c in answer.citations]
     at = next(i for i, q in enumerate(quotes) if q.startswith(leaning))
     assert at > 0 and quotes[at - 1].startswith(before), quotes
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("is bruising or swelling more common after a thread lift", ("26%", "16%")),
+        ("which is rarer after threads: infection or tingling?", ("2%", "6%")),
+    ],
+)
+def test_two_things_compared_get_each_figure_from_one_list(pipeline, question: str, figures: tuple[str, str]) -> None:
+    """Each side of "X or Y, which is more common?" gets its own figure, both from the same list
+    (not the thread-lift aftercare post's "visible swelling on day 7")."""
+    answer = pipeline.answer(question)
+    lead = answer.answer.split("\n\n")[0]
+    assert all(f in lead for f in figures), answer.answer
+    assert len({c.post_id for c in answer.citations[:2]}) == 1, answer.citations
+
+
+def test_the_two_sides_of_a_comparison_are_short_names() -> None:
+    assert alternatives("after a thread lift, is bruising or swelling more common?") == (
+        "after a thread lift , is bruising more common ?",
+        "after a thread lift , is swelling more common ?",
+    )
+    assert alternatives("whats more likely, bruising or getting an infection?") == (
+        "whats more likely , bruising ?",
+        "whats more likely , getting an infection ?",
+    )
+    assert alternatives("is bruising or swelling normal after a thread lift") is None  # nothing compared
+    assert alternatives("which lasts longer, hifu or a thread lift?") is None  # procedures: asked whole
+    assert alternatives("are most people fine with the pain or do many of them need breaks?") is None  # clauses
+
+
+def test_an_area_the_question_rules_out_is_not_asked_about() -> None:
+    assert asked_areas("how long does forehead botox last? not the jaw one") == {"forehead"}
+    assert asked_areas("cheek filler, not on the lips") == {"cheeks"}
+    assert asked_areas("lip filler vs chin filler") == {"lips", "chin"}
+
+
+def test_botox_elsewhere_than_the_jaw_is_not_answered_by_the_jaw_post(pipeline) -> None:
+    answer = pipeline.answer("how long does botox in the forehead last? not the jaw kind")
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+def test_going_back_for_more_asks_when_the_procedure_may_be_repeated(pipeline) -> None:
+    """ "More" is more of the procedure, not an activity the posts would have to name."""
+    answer = pipeline.answer("want fuller lips, how soon can i go back for more")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert answer.citations[0].post_id == "101_filler-faq.md"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is it ok to hit the gym the day after hifu",  # the HIFU post never mentions exercise
+        "can i drink coffee after jaw botox",  # the jaw botox post names alcohol, not coffee
+    ],
+)
+def test_an_activity_no_post_names_is_not_answered_by_another(pipeline, question: str) -> None:
+    """ "Avoid saunas for 3 days" does not say when the gym is fine, nor "avoid alcohol" coffee."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer

@@ -45,3 +45,12 @@ def test_a_message_asking_one_thing_stays_whole(message: str) -> None:
 def test_spaces_do_not_change_what_a_korean_word_means(spaced: str, unspaced: str) -> None:
     glossary = default_glossary()
     assert glossary.translate(unspaced) == glossary.translate(spaced) != ""
+
+
+def test_a_word_with_its_own_meaning_alone_is_replaced_only_without_an_object() -> None:
+    """ "Can I drink after botox?" asks about alcohol; "can I drink coffee?" does not."""
+    glossary = default_glossary()
+    assert glossary.expand("when can i drink again") == "when can i alcohol again"
+    assert glossary.expand("can i drink after botox?") == "can i alcohol after botox?"
+    assert glossary.expand("can i drink coffee after botox") == "can i drink coffee after botox"
+    assert glossary.expand("drinking") == "alcohol"

@@ -67,13 +67,18 @@ _COUNT_Q = re.compile(r"how many|how much|how often")
 # would rank "sessions are spaced 2 weeks apart" as high as "a session takes about 20 minutes".
 # How a sentence, or the heading of its list ("What to avoid"), says that something must wait.
 _RESTRICTION = re.compile(r"\bavoid\b|\bdo not\b|\bdon.t\b|\bwait\b|\bfrom day\b|\bagain\b|\bis fine\b|\bno \w+ for\b")
+# "how soon can I go back for more?": when the procedure itself may be repeated, not an activity
+_REPEAT_Q = re.compile(
+    r"\b(?:go|going|come|coming|get|getting) back\b[^?.]{0,20}\b(?:more|again|another)\b"
+    r"|\b(?:top|touch)[ -]?ups?\b|\bre-?do\b|\b(?:get|getting|add|adding|put|putting) (?:some )?more\b"
+)
 ANSWER_KINDS = (
     (  # how long an appointment takes
         re.compile(r"\btakes?\b|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"),
         re.compile(r"\btakes?\b|\bminutes?\b"),
     ),
     (  # how far apart sessions are
-        re.compile(r"\bapart\b|\bbetween\b|\bgap\b|\binterval|\bhow often\b|\btop.?ups?\b|\bagain\b|\brepeat"),
+        re.compile(r"\bapart\b|\bbetween\b|\bgap\b|\binterval|\bhow often\b|\bagain\b|\brepeat|" + _REPEAT_Q.pattern),
         re.compile(r"\bapart\b|\bevery\b|\bintervals?\b|\bspaced\b|\bonce\b|\bwait(ing)?\b|\bat least\b"),
     ),
     (  # how soon a change shows
@@ -210,7 +215,7 @@ MIN_RELATED = 0.08  # ... and, answering on words, at least this close in meanin
 # "when can I have wine?" is answered by "avoid alcohol for 24 hours": a sentence names the
 # activity asked about when it shares a word with it or when the embedder's cosine of the
 # activity's words ("wine") to the sentence reaches this (chosen on the dev sets).
-ACTIVITY_MATCH = 0.15
+ACTIVITY_MATCH = 0.2
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
@@ -301,6 +306,17 @@ def _area_spans(text: str) -> list[tuple[int, int, str]]:
 def _areas(text: str) -> set[str]:
     """The body areas (keys of AREAS) a lower-cased text names."""
     return {name for _, _, name in _area_spans(text)}
+
+
+_NEGATED = re.compile(
+    r"\b(?:not|except|besides|other than|instead of|rather than)\s+(?:(?:the|my|on|in|for|at|around)\s+){0,2}$"
+)
+
+
+def asked_areas(text: str) -> set[str]:
+    """The body areas a lower-cased question asks about: those it names, less those it rules out
+    ("forehead botox, not the jaw one", "cheek filler? not lips")."""
+    return {name for start, _, name in _area_spans(text) if not _NEGATED.search(text[max(0, start - 30) : start])}
 
 
 def _named_by(text: str) -> dict[str, str]:
@@ -486,7 +502,7 @@ class ExtractiveComposer:
         wants_percent = bool(_PERCENT_Q.search(lowered))
         wants_rate = bool(_RATE_Q.search(lowered))
         percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
-        areas = _areas(lowered)
+        areas = asked_areas(lowered)
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_reason = bool(_WHY_Q.search(lowered))
@@ -495,7 +511,7 @@ class ExtractiveComposer:
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
         activity = (
             {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY}
-            if _RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)
+            if (_RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)) and not _REPEAT_Q.search(lowered)
             else set()
         )
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
@@ -665,8 +681,10 @@ class ExtractiveComposer:
         if MULTI_PART.search(lowered):
             compared: list[Candidate] = []
             if not _WHY_Q.search(lowered):  # "why does X fade faster than Y?" asks for the reason
-                compared = self._per_procedure(question, hits, prefer, korean) or self._per_area(
-                    question, hits, prefer, korean
+                compared = (
+                    self._per_procedure(question, hits, prefer, korean)
+                    or self._per_area(question, hits, prefer, korean)
+                    or self._per_alternative(question, hits, prefer, korean)
                 )
             compared = compared or self._per_part(question, hits, prefer, korean)
             if compared:
@@ -809,6 +827,41 @@ class ExtractiveComposer:
                     alone = alone[:start] + " " + alone[end:]
             asked.append(" ".join(alone.split()))
         return self._each_answered(asked, hits, prefer, korean, figures=True)
+
+    def _per_alternative(
+        self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False
+    ) -> list[Candidate]:
+        """For a comparison of two things of one post ("is bruising or swelling more common?"):
+        the best answer to the question asked of each alone, a figure preferred; [] unless
+        both have one."""
+        asked = alternatives(question.lower())
+        if not asked:
+            return []
+        sides: list[list[Candidate]] = []
+        bests = set()
+        for alone in asked:
+            answering = [c for c in self.rank(alone, hits, None, prefer, korean=korean) if c.answers]
+            top = answering[0].score if answering else 0.0
+            bests.add(answering[0].sentence if answering else "")
+            sides.append([c for c in answering if _NUMBER.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top])
+        if len(bests) == 1:
+            return []  # one sentence answers for both ("on the face ..., on the body ...")
+        # like is compared with like: both figures from one list when one list gives both
+        lists = {(c.chunk.post_id, c.chunk.section_index) for c in sides[0]} & {
+            (c.chunk.post_id, c.chunk.section_index) for c in sides[1]
+        }
+        pairs: list[tuple[Candidate, Candidate]] = [
+            (a, b)
+            for a in sides[0]
+            for b in sides[1]
+            if a.sentence != b.sentence
+            and (a.chunk.post_id, a.chunk.section_index) in lists
+            and (b.chunk.post_id, b.chunk.section_index) == (a.chunk.post_id, a.chunk.section_index)
+        ]
+        if pairs:
+            best_pair = max(pairs, key=lambda pair: pair[0].score + pair[1].score)
+            return [best_pair[0], best_pair[1]]
+        return self._each_answered(list(asked), hits, prefer, korean, figures=True)
 
     def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
@@ -954,6 +1007,44 @@ def compares_makes(text: str, known: Callable[[str], bool]) -> bool:
             if len(makes) == 2 and makes & unknown and _BETWEEN_NAMES.fullmatch(lowered[a.end() : b.start()]):
                 return True
     return False
+
+
+_COMPARES = re.compile(
+    r"\b(more|less|most|least|which|higher|lower|bigger|smaller|longer|shorter|better|worse|rarer|versus|vs|compared?)\b"
+)
+_OR = re.compile(r"\s(?:or|vs\.?|versus)\s")
+_WORD = re.compile(r"[\w'%-]+|[^\w\s]")
+# Words that end the name of a compared thing, read away from "or": "is [bruising] or [swelling] more common"
+_NOT_COMPARED = frozenset(
+    """is are was were be between than of for with about like more less most least which what whats what's
+    how do does did can could should will would after before in on at to when that than and or
+    higher lower longer shorter better worse common likely frequent rare usual""".split()
+)
+MAX_COMPARED_WORDS = 3
+
+
+def alternatives(lowered: str) -> tuple[str, str] | None:
+    """A comparison of two things named around "or" ("after a thread lift, is bruising or
+    swelling more common?"), as the question asked of each: (".. is bruising more common?",
+    ".. is swelling more common?"); None when the question compares nothing or the two sides
+    are not short names (a clause, a whole question)."""
+    found = _OR.search(lowered)
+    if not found or not _COMPARES.search(lowered):
+        return None
+    left = _WORD.findall(lowered[: found.start()])
+    right = _WORD.findall(lowered[found.end() :])
+    a = 0
+    while a < min(len(left), MAX_COMPARED_WORDS) and left[-1 - a][0].isalnum() and left[-1 - a] not in _NOT_COMPARED:
+        a += 1
+    b = 0
+    while b < min(len(right), MAX_COMPARED_WORDS) and right[b][0].isalnum() and right[b] not in _NOT_COMPARED:
+        b += 1
+    if not a or not b or (b < len(right) and right[b][0].isalnum() and right[b] not in _NOT_COMPARED):
+        return None  # a side longer than a name: not two things compared
+    before, first, second, after = left[: len(left) - a], left[len(left) - a :], right[:b], right[b:]
+    if procedures_named(" ".join(first)) or procedures_named(" ".join(second)):
+        return None  # procedures compared: each is asked the whole question (``_per_procedure``)
+    return (" ".join([*before, *first, *after]), " ".join([*before, *second, *after]))
 
 
 def procedures_named(text: str) -> list[str]:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from .datafiles import load_table
 from .errors import ConfigError
+from .lexical import STOPWORDS
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")  # one Hangul syllable
+_NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
 _LATIN = re.compile(r"[a-z0-9][a-z0-9.,%'-]*[a-z0-9%]|[a-z0-9]")
 PART_SEPARATOR = ";"  # between the English search terms of a Korean message's parts
 # Where a Korean message may change clause: after a sentence's end, after a connecting "-고"
@@ -53,17 +55,27 @@ def korean_parts(text: str) -> list[str]:
 class Glossary:
     pairs: tuple[tuple[str, str], ...]  # (korean surface form, english term), longest first
     synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # patient word -> archive words
+    # ... only when no object follows: "can I drink after botox?" asks about alcohol, "can I
+    # drink coffee?" does not
+    alone: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def expand(self, text: str) -> str:
         """The text with each patient word replaced by the archive's words for it."""
-        table = dict(self.synonyms)
-        if not table:
+        table, alone = dict(self.synonyms), dict(self.alone)
+        if not table and not alone:
             return text
-        return re.sub(
-            r"[A-Za-z]+",
-            lambda m: " ".join(table[m.group().lower()]) if m.group().lower() in table else m.group(),
-            text,
-        )
+
+        def replace(m: re.Match[str]) -> str:
+            word = m.group().lower()
+            if word in table:
+                return " ".join(table[word])
+            if word in alone:
+                after = _NEXT_WORD.match(text, m.end())
+                if after is None or after.group(1).lower() in STOPWORDS:
+                    return " ".join(alone[word])
+            return m.group()
+
+        return re.sub(r"[A-Za-z]+", replace, text)
 
     @cached_property
     def _forms(self) -> dict[str, str]:
@@ -114,8 +126,11 @@ def load_glossary(path: Path | None = None) -> Glossary:
             raise ConfigError(f"glossary entry {i + 1} needs 'en' and a list 'ko'")
         pairs.extend((str(ko), str(entry["en"])) for ko in entry["ko"])
     pairs.sort(key=lambda p: -len(p[0]))
-    synonyms = tuple((str(k).lower(), tuple(str(v) for v in vs)) for k, vs in (data.get("synonyms") or {}).items())
-    return Glossary(tuple(pairs), synonyms)
+    synonyms, alone = (
+        tuple((str(k).lower(), tuple(str(v) for v in vs)) for k, vs in (data.get(key) or {}).items())
+        for key in ("synonyms", "synonyms_alone")
+    )
+    return Glossary(tuple(pairs), synonyms, alone)
 
 
 @lru_cache(maxsize=1)
