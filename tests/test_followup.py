@@ -428,3 +428,37 @@ def test_after_the_course_follow_up_asks_about_maintenance(pipeline, history, qu
 
 def test_after_that_after_a_symptom_question_is_not_about_maintenance() -> None:
     assert "maintenance" not in rewrite("and after that?", ["how long does swelling last after a thread lift"])
+
+
+def test_a_question_after_an_emergency_that_was_already_seen_to_is_asked_on_its_own(pipeline) -> None:
+    """The earlier message itself says the emergency was handled ("went to the ER, fine now"):
+    "how long do the bruises from it last?" asks about the procedure, not the emergency."""
+    history = ["my throat swelled up after my lip filler yesterday, went to the er and im fine now"]
+    asked = rewrite("anyway, how long do the little bruises from it usually last", history)
+    assert "throat" not in asked and "filler" in asked, asked
+    assert pipeline.answer(asked).status is Status.ANSWERED
+
+
+def test_a_follow_up_that_asks_its_own_way_does_not_carry_the_last_question() -> None:
+    """ "how often for HIFU then?" after a price question asks how often, not the price."""
+    asked = rewrite("그럼 하이푸는 몇개월마다 받아야 해요?", ["울쎄라 가격 얼마에요?"])
+    assert "가격" not in asked and "얼마" not in asked, asked
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "figures"),
+    [
+        (
+            "vs a medium depth peel, which one leaves you red for longer?",
+            ["how long is the redness after fractional laser?"],
+            ("5 to 7 days", "7 to 14 days"),
+        ),
+        ("same as for hifu?", ["how long is the numbing cream on for fractional laser"], ("40 minutes", "30 minutes")),
+    ],
+)
+def test_a_message_opening_with_the_second_half_of_a_comparison_compares_with_the_last_question(
+    pipeline, question: str, history: list[str], figures: tuple[str, str]
+) -> None:
+    asked = rewrite(question, history)
+    answer = pipeline.answer(asked)
+    assert all(f in answer.answer for f in figures), (asked, answer.answer)

@@ -154,7 +154,7 @@ _META = re.compile(
 # A question with several parts or a comparison: "X and how long...", "A or B", "vs", "more than".
 MULTI_PART = re.compile(
     r"\b(or|vs\.?|versus|compared?|than|both|and (how|what|when|which|is|are|does|do|can|will|should|why)|"
-    r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type))\b|\?.+\?|;"
+    r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type)|same as)\b|\?.+\?|;"
 )
 # Where a question in parts splits: "... and how long ...", "..., and can I ...", "..., how far apart".
 _PARTS = re.compile(

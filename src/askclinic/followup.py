@@ -40,7 +40,7 @@ GENERIC_WORDS = frozenset(
     )
 )
 # What a question asks (how long, how often, how far apart), as opposed to what it is about.
-FRAME_WORDS = INTENT_WORDS | GENERIC_WORDS | frozenset(tokens("apart far interval intervals gap spaced"))
+FRAME_WORDS = INTENT_WORDS | GENERIC_WORDS | frozenset(tokens("apart far interval intervals gap spaced every"))
 QUESTION_WORDS = frozenset(
     "how what when why which where who can could does do did is are was were will would should".split()
 )
@@ -63,7 +63,7 @@ CONNECTORS = (
 # Fillers a message may open with before its connector or question ("ok and after filler?",
 # "oh also ...", "아 그리고 ..."): they say nothing about what is asked.
 _OPENING = re.compile(
-    r"^(?:(?:ok(?:ay)?|k|oh|ah|alright|cool|great|nice|got it|gotcha|i see|hm+|um+|uh+|nvm|never ?mind|"
+    r"^(?:(?:ok(?:ay)?|k|oh|ah|alright|cool|great|nice|got it|gotcha|i see|hm+|um+|uh+|nvm|never ?mind|anyways?|btw|"
     r"thanks|thank you|thx|ty|네|넵|아|오|아하|음|ㅇㅋ|알겠어요|알겠습니다|그렇군요|그렇구나)"
     r"(?=[\s,.!…~]|$)[\s,.!…~]*)+",
     re.I,
@@ -72,6 +72,19 @@ KOREAN_WHAT_ABOUT_WORDS = 3
 _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도)요?\s*[?？]*\s*$")
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
+# A message saying an emergency was already seen to: what follows it asks something new
+_SEEN_TO = re.compile(
+    r"\b(?:went|been|gone|going) to (?:the )?(?:er|a&e|emergency|hospital|doctor|clinic)\b"
+    r"|\b(?:saw|seen|checked by) (?:a |the |my )?(?:doctor|doc|nurse)\b"
+    r"|\b(?:i.?m|im|i am|it.?s|its|all) (?:fine|ok|okay|better|good) now\b"
+    r"|응급실 ?(?:갔|다녀|왔)|괜찮아졌|진료 ?받았|치료 ?받았",
+    re.I,
+)
+# A message that opens with the second half of a comparison ("vs a medium peel, which ...?",
+# "same as for hifu?") compares with what came before, however long it is
+_COMPARES_BACK = re.compile(
+    r"^(?:vs\.?|versus|or|compared (?:to|with)|than|same as)\b|\bsame as\b|\bdifferent (?:from|than)\b"
+)
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
 _POINTER = re.compile(
     r"\b(it|its|it.?s|they|them|their|that|those|these|this|the same|there)\b"
@@ -257,6 +270,7 @@ def rewrite(
         and not _UPDATE.search(text)
         and not own_procedures
         and not (connected and own)  # "and bruising?" asks about something else
+        and not _SEEN_TO.search(history[-1])  # "went to the ER, fine now": the emergency was seen to
         and _urgent(history[-1], gate)
     ):
         return f"{body} {history[-1]}"
@@ -265,7 +279,9 @@ def rewrite(
     if previous is None:
         return question
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
-    compares = (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
+    compares = bool(_COMPARES_BACK.search(body.lower())) or (
+        (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
+    )
     if not own_procedures and _AFTER_THE_COURSE.search(body.lower()) and _ASKS_SESSIONS.search(previous.lower()):
         # "how many sessions?", then "and after that?": what comes after the course
         subject = procedure_words(context, glossary) if context else topic_words(previous, glossary)
@@ -280,8 +296,10 @@ def rewrite(
             return _with(body, _without_procedures(previous, glossary).split())
         # "and for hifu, how long?" carries what was asked; a full question of its own does not
         frame = _frame(previous, glossary) if connected and len(words) <= SHORT_FOLLOW_UP else ""
+        if not set(_frame(body, glossary).split()) <= set(frame.split()) | QUESTION_WORDS:
+            frame = ""  # it asks its own way ("그럼 하이푸는 몇개월마다?" after a price question)
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
-    follow_up = connected or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
+    follow_up = connected or compares or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
     if own and not follow_up:
         return question
     compares_two = not set(tokens(" ".join(own))) - _COMPARING_WORDS and not own_procedures
@@ -310,7 +328,7 @@ def rewrite(
         carried += _without_procedures(previous, glossary).split()
     if (
         _points_back(body)
-        and not (_UPDATE.search(text) and _urgent(previous, gate))
+        and not ((_UPDATE.search(text) or _SEEN_TO.search(previous)) and _urgent(previous, gate))
         and not (context and _asks_of_the_procedure(body, previous, glossary))
     ):
         # "will they soften?": what "they" were is in the last question's topic (but after news
