@@ -784,3 +784,17 @@ def test_an_activity_no_post_names_is_not_answered_by_another(pipeline, question
     """ "Avoid saunas for 3 days" does not say when the gym is fine, nor "avoid alcohol" coffee."""
     answer = pipeline.answer(question)
     assert answer.status is Status.ABSTAINED, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many ppl get thread exposure after a thread lift?",
+        "how many women get bruising after a thread lift",
+    ],
+)
+def test_how_many_people_get_something_asks_for_its_rate(pipeline, question: str) -> None:
+    """ "How many ppl get X" is answered by X's percentage, not by a count of people."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "%" in first_sentence(answer.answer), answer.answer

@@ -54,3 +54,16 @@ def test_a_word_with_its_own_meaning_alone_is_replaced_only_without_an_object() 
     assert glossary.expand("can i drink after botox?") == "can i alcohol after botox?"
     assert glossary.expand("can i drink coffee after botox") == "can i drink coffee after botox"
     assert glossary.expand("drinking") == "alcohol"
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("실리프팅 받았는데 볼 옆으로 뭐가 삐져나와요 이거 흔한가요", "thread exposure"),
+        ("입술필러 최종 결과는 언제 보여요", "final shape"),
+        ("실리프팅 후에 부드러운 거 며칠 먹어요?", "soft foods"),
+        ("실 들어간 자리가 쏙 들어갔어요", "dents"),
+    ],
+)
+def test_everyday_korean_for_what_the_posts_describe_is_searched_in_their_words(question: str, term: str) -> None:
+    assert term in default_glossary().translate(question)

@@ -138,7 +138,10 @@ _VISIT_NOUNS = frozenset(
 )
 _VISITS = "sess|time|round|visit|treatm|appoint"
 _COUNTED_BEFORE = re.compile(r"([a-z]{3,}) how many")  # Korean word order: "study how many"
-_HOW_MANY_GET = re.compile(r"how many (people|patients)\b.*\b(get|gets|have|has|experience|develop|suffer)")
+_HOW_MANY_GET = re.compile(
+    r"how many (?:(?:of )?(?:the )?(?:people|ppl|patients|persons|folks|women|men|clients)|of (?:them|us))\b"
+    r".*\b(get|gets|got|have|has|had|experience|develop|suffer|end up|see|notice)"
+)
 _TIME_UNIT = re.compile(
     r"\b(?:\d[\d.,]*|a|one|two|three|four|five|six|a few|several)\s*(?:to\s*\d+\s*)?"
     r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+"
