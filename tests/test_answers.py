@@ -798,3 +798,21 @@ def test_how_many_people_get_something_asks_for_its_rate(pipeline, question: str
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED, answer.answer
     assert "%" in first_sentence(answer.answer), answer.answer
+
+
+def test_more_sessions_compared_is_answered_by_each_count(pipeline) -> None:
+    """ "Which needs more sessions?" asks for a number of sessions of each, not how far apart."""
+    answer = pipeline.answer("does laser hair removal or melasma toning need more sessions?")
+    lead = answer.answer.split("\n\n")[0]
+    assert "10 to 12 sessions" in lead and "5 to 8 sessions" in lead, answer.answer
+
+
+def test_under_the_eyes_is_the_under_eye_area() -> None:
+    assert "under-eye" in asked_areas("where does filler last the longest - forehead, under eyes or chin?")
+    assert "under-eye" in asked_areas("filler under the eyes")
+
+
+def test_the_most_and_least_common_side_effects_asked_in_korean_get_both(pipeline) -> None:
+    answer = pipeline.answer("실리프팅 부작용 중에 가장 흔한 거랑 가장 드문 거 알려주세요")
+    lead = answer.answer.split("\n\n")[0]
+    assert "26%" in lead and "2%" in lead, answer.answer

@@ -121,7 +121,10 @@ _VISIT_LENGTH_Q = re.compile(
 )
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
-_COUNTED = re.compile(r"how many ((?:[a-z]+\s*){1,4})")
+# "how many laser toning sessions", and "which needs more sessions" (a count, compared)
+_COUNTED = re.compile(
+    r"(?:how many|\b(?:more|fewer)(?= (?:sessions|treatments|visits|rounds|appointments|times)\b)) ((?:[a-z]+\s*){1,4})"
+)
 # "How many units / ml / threads?" is answered by a number of them, or not at all ("12 to 24
 # months" is no answer to "how many ml"). Counts that other words answer are exempt: visits are
 # counted in sessions or intervals, people in rates, time in its own units.
@@ -280,7 +283,18 @@ AREAS = {
     "chin": ("chin",),
     "jaw": ("jaw", "jawline", "masseter", "masseters"),
     "cheeks": ("cheek", "cheeks", "cheekbone", "cheekbones"),
-    "under-eye": ("tear trough", "tear troughs", "under eye", "under-eye", "undereye", "eye bags"),
+    "under-eye": (
+        "tear trough",
+        "tear troughs",
+        "under eye",
+        "under eyes",
+        "under-eye",
+        "under-eyes",
+        "undereye",
+        "undereyes",
+        "under the eyes",
+        "eye bags",
+    ),
     "forehead": ("forehead",),
     "nose": ("nose",),
     "neck": ("neck",),
