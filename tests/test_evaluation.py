@@ -19,6 +19,7 @@ from askclinic.evaluation import (
     check_gate,
     evaluate,
     fact_found,
+    load_questions,
     parse_gate_flags,
     parse_questions,
     summarize,
@@ -337,3 +338,21 @@ def test_the_naive_baseline_returns_the_top_4_raw_chunks(archive: Path, real_emb
     assert got.hits[0].chunk.post_id == REAL_ID
     assert citation_problems(got, [REAL_ID], naive.posts) == ()
     assert got.answer.count("\n\n") == 3  # one paragraph per chunk
+
+
+QUESTION_SETS = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "evals").glob("*.jsonl") if not p.name.startswith("safety_")
+)
+KNOWN_POSTS = {p.name for p in (Path(__file__).resolve().parents[1] / "samples" / "archive").iterdir()} | {
+    "000_fbae221e59e76ca3.txt"  # the real archive post
+}
+
+
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
+def test_every_shipped_question_set_is_valid_and_names_only_archive_posts(path: Path) -> None:
+    """Every set parses (CI answers only the test-only ones), and every post it expects is a
+    sample post or the real post, the archives the sets are written for."""
+    questions = load_questions(path).questions
+    assert questions
+    named = {post for q in questions for expected in q.expected_posts for post in expected.split("|")}
+    assert named <= KNOWN_POSTS, sorted(named - KNOWN_POSTS)
