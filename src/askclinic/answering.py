@@ -864,16 +864,12 @@ class ExtractiveComposer:
         if len(bests) == 1:
             return []  # one sentence answers for both ("on the face ..., on the body ...")
         # like is compared with like: both figures from one list when one list gives both
-        lists = {(c.chunk.post_id, c.chunk.section_index) for c in sides[0]} & {
-            (c.chunk.post_id, c.chunk.section_index) for c in sides[1]
-        }
         pairs: list[tuple[Candidate, Candidate]] = [
             (a, b)
             for a in sides[0]
             for b in sides[1]
             if a.sentence != b.sentence
-            and (a.chunk.post_id, a.chunk.section_index) in lists
-            and (b.chunk.post_id, b.chunk.section_index) == (a.chunk.post_id, a.chunk.section_index)
+            and (a.chunk.post_id, a.chunk.section_index) == (b.chunk.post_id, b.chunk.section_index)
         ]
         if pairs:
             best_pair = max(pairs, key=lambda pair: pair[0].score + pair[1].score)
@@ -1034,10 +1030,18 @@ _WORD = re.compile(r"[\w'%-]+|[^\w\s]")
 # Words that end the name of a compared thing, read away from "or": "is [bruising] or [swelling] more common"
 _NOT_COMPARED = frozenset(
     """is are was were be between than of for with about like more less most least which what whats what's
-    how do does did can could should will would after before in on at to when that than and or
+    how do does did can could should will would after before in on at to when that and or
     higher lower longer shorter better worse common likely frequent rare usual""".split()
 )
 MAX_COMPARED_WORDS = 3
+
+
+def _name_length(words: list[str]) -> int:
+    """How many of the first ``words`` (at most ``MAX_COMPARED_WORDS``) can be part of a name."""
+    n = 0
+    while n < min(len(words), MAX_COMPARED_WORDS) and words[n][0].isalnum() and words[n] not in _NOT_COMPARED:
+        n += 1
+    return n
 
 
 def alternatives(lowered: str) -> tuple[str, str] | None:
@@ -1050,13 +1054,8 @@ def alternatives(lowered: str) -> tuple[str, str] | None:
         return None
     left = _WORD.findall(lowered[: found.start()])
     right = _WORD.findall(lowered[found.end() :])
-    a = 0
-    while a < min(len(left), MAX_COMPARED_WORDS) and left[-1 - a][0].isalnum() and left[-1 - a] not in _NOT_COMPARED:
-        a += 1
-    b = 0
-    while b < min(len(right), MAX_COMPARED_WORDS) and right[b][0].isalnum() and right[b] not in _NOT_COMPARED:
-        b += 1
-    if not a or not b or (b < len(right) and right[b][0].isalnum() and right[b] not in _NOT_COMPARED):
+    a, b = _name_length(left[::-1]), _name_length(right)
+    if not a or not b or _name_length(right[b:]):
         return None  # a side longer than a name: not two things compared
     before, first, second, after = left[: len(left) - a], left[len(left) - a :], right[:b], right[b:]
     if procedures_named(" ".join(first)) or procedures_named(" ".join(second)):
