@@ -285,6 +285,34 @@ def test_an_answer_about_another_body_area_is_not_given(pipeline) -> None:
     assert "0.5 to 1 mL" in first_sentence(lips.answer), lips.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "does hifu work on the belly too?",
+        "can a fractional laser fix marks on my thighs",
+        "how many sessions of laser toning for melasma on my chest",
+        "can i do laser hair removal on my stomach",
+    ],
+)
+def test_a_part_of_the_body_its_post_never_names_is_not_answered(pipeline, question: str) -> None:
+    """The posts about face procedures say nothing of the stomach or thighs: no answer from them."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("how many laser hair removal sessions for my legs", "5 to 8 sessions"),  # the post names legs
+        ("when will i see the final shape of cheek filler", "4 weeks"),  # a part of the face
+    ],
+)
+def test_a_part_of_the_body_its_post_names_or_of_the_face_is_answered(pipeline, question: str, fact: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert fact in first_sentence(answer.answer) or fact in answer.answer.split("\n\n")[0], answer.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

@@ -178,3 +178,18 @@ def test_bm25_scores_are_those_of_bm25s() -> None:
         assert found and all(abs(expected[i] - found.get(i, 0.0)) < 1e-4 for i in range(len(texts)))
         best = ours.search(query, 5)
         assert [i for i, _ in best] == sorted(found, key=lambda i: (-found[i], i))[:5]
+
+
+def test_post_text_is_every_chunk_of_that_post_and_nothing_else(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt", "005_hifu-lifting.txt")
+    store = _store(tmp_path, emb)
+    assert ingest([archive], store, emb).ok
+    search = HybridSearch(store, emb)
+    text = search.post_text("001_botox-jaw.txt")
+    chunks = sorted((c for c in store.chunks() if c.post_id == "001_botox-jaw.txt"), key=lambda c: c.chunk_index)
+    assert len(chunks) > 1
+    assert all(c.text in text for c in chunks)
+    assert text.index(chunks[0].text) < text.index(chunks[-1].text)
+    assert not any(c.text in text for c in store.chunks() if c.post_id != "001_botox-jaw.txt")
+    assert search.post_text("no-such-post.txt") == ""

@@ -302,7 +302,18 @@ AREAS = {
     "underarm": ("underarm", "underarms", "armpit", "armpits"),
     "legs": ("leg", "legs", "full-leg"),
     "bikini": ("bikini", "brazilian"),
+    "crow's feet": ("crow's feet", "crows feet", "crow’s feet"),
+    "stomach": ("stomach", "belly", "tummy", "abdomen"),
+    "thighs": ("thigh", "thighs"),
+    "arms": ("upper arm", "upper arms"),
+    "buttocks": ("butt", "buttock", "buttocks"),
+    "chest": ("chest", "cleavage"),
+    "scalp": ("scalp",),
 }
+# What a post says of one part of the face (aftercare, how long results take) holds for the
+# others; the body is another matter: a post that never names the stomach does not answer
+# "can HIFU be done on my stomach?".
+FACE_AREAS = frozenset(("lips", "chin", "jaw", "cheeks", "under-eye", "forehead", "nose", "smile lines", "crow's feet"))
 _AREA_NAMES = {name: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b") for name, words in AREAS.items()}
 
 
@@ -441,7 +452,9 @@ class ExtractiveComposer:
         embeddings: Embeddings | None = None,
         about_of: Callable[[str], Chunk | None] | None = None,
         meaning: Meaning | None = None,
+        post_text: Callable[[str], str] | None = None,
     ) -> None:
+        self._post_text = post_text
         self._meaning = meaning
         self._index = index
         self._section_of = section_of
@@ -520,6 +533,8 @@ class ExtractiveComposer:
         wants_rate = bool(_RATE_Q.search(lowered))
         percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
         areas = asked_areas(lowered)
+        body_areas = areas - FACE_AREAS
+        post_areas: dict[str, set[str]] = {}
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_reason = bool(_WHY_Q.search(lowered))
@@ -556,6 +571,8 @@ class ExtractiveComposer:
             lowered_sentence = sentence.lower()
             if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)):
                 continue  # about another procedure than the one asked about
+            if body_areas and not body_areas & self._areas_of(hit.chunk.post_id, post_areas):
+                continue  # its post never names the part of the body asked about
             if areas:
                 said = _areas(lowered_sentence) or _areas(frames[hit.chunk.chunk_id].lower())
                 if said and not said & areas:
@@ -628,6 +645,15 @@ class ExtractiveComposer:
             out = self._activity_matched(lowered, activity, out)
         ranked = sorted(out.values(), key=lambda c: c.score, reverse=True)
         return self._matched(typed or question, ranked, decides=not korean)
+
+    def _areas_of(self, post_id: str, known: dict[str, set[str]]) -> set[str]:
+        """The body areas a post names anywhere (all of them when its text is not known),
+        remembered in ``known``."""
+        if self._post_text is None:
+            return set(AREAS)
+        if post_id not in known:
+            known[post_id] = _areas(self._post_text(post_id).lower())
+        return known[post_id]
 
     def _activity_matched(self, lowered: str, activity: set[str], out: dict[str, Candidate]) -> dict[str, Candidate]:
         """Candidates that name the activity a "when can I ... again?" question asks about in

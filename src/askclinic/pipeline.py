@@ -85,7 +85,7 @@ class AskPipeline:
         self.gate = gate or default_safety()
         meaning = meaning or default_meaning()
         self.composer = ExtractiveComposer(
-            lambda: search.index, search.section_of, search.embeddings, search.about_of, meaning
+            lambda: search.index, search.section_of, search.embeddings, search.about_of, meaning, search.post_text
         )
         self.llm = llm
         self.max_chars = max_chars

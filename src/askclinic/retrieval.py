@@ -193,6 +193,11 @@ class HybridSearch:
         self.refresh()
         return self.words.section(chunk.post_id, chunk.section_index)
 
+    def post_text(self, post_id: str) -> str:
+        """Everything one post says (its chunks' text, in order)."""
+        self.refresh()
+        return self.words.post_text(post_id)
+
     def about_of(self, post_id: str) -> Chunk | None:
         """The post's "About this post" record chunk, if it has one."""
         self.refresh()

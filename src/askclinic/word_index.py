@@ -203,6 +203,11 @@ class WordIndexFile:
         )
         return [chunk_from_record(doc, json.loads(meta)) for doc, meta in rows]
 
+    def post_text(self, post_id: str) -> str:
+        """The text of every chunk of one post, in order ('' for a post it does not hold)."""
+        rows = self._con.execute("SELECT document FROM chunks WHERE post_id = ? ORDER BY chunk_index", (post_id,))
+        return "\n".join(doc for (doc,) in rows)
+
     def chunk_in_section(self, post_id: str, section: str) -> Chunk | None:
         """The post's first chunk under this heading, if any."""
         row = self._con.execute(
