@@ -313,6 +313,19 @@ def test_a_part_of_the_body_its_post_names_or_of_the_face_is_answered(pipeline, 
     assert fact in first_sentence(answer.answer) or fact in answer.answer.split("\n\n")[0], answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "after under-eye filler, how long do I keep my head propped up on pillows when sleeping?",
+        "under eye filler: sleeping propped up, for how long?",
+    ],
+)
+def test_nights_are_a_time_that_answers_how_long(pipeline, question: str) -> None:
+    """ "For the first 2 nights" is how long, not the under-eye filler's "about 12 months"."""
+    answer = pipeline.answer(question)
+    assert "2 nights" in first_sentence(answer.answer), answer.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

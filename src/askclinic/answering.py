@@ -147,7 +147,7 @@ _HOW_MANY_GET = re.compile(
 )
 _TIME_UNIT = re.compile(
     r"\b(?:\d[\d.,]*|a|one|two|three|four|five|six|a few|several)\s*(?:to\s*\d+\s*)?"
-    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bday \d+"
+    r"(?:minutes?|hours?|days?|nights?|weeks?|months?|years?)\b|\bday \d+"
     r"|\bthe (?:same|next|following) day\b|\bthe day (?:of|after|before)\b|\bovernight\b",
     re.I,
 )
