@@ -326,6 +326,12 @@ def test_nights_are_a_time_that_answers_how_long(pipeline, question: str) -> Non
     assert "2 nights" in first_sentence(answer.answer), answer.answer
 
 
+def test_which_session_is_answered_by_an_ordinal(pipeline) -> None:
+    """ "What session will I see it" asks for "the 5th session", not how long each session takes."""
+    answer = pipeline.answer("toning for melasma - what session will i see it fading")
+    assert "5th session" in first_sentence(answer.answer), answer.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

@@ -109,6 +109,11 @@ _CAN_I_AROUND = re.compile(
     r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before)\b"
 )
 KIND_BONUS = 0.3
+# "around which session will it fade?" asks for an ordinal: "after the 5th session"
+_WHICH_ONE_Q = re.compile(r"\b(?:which|what) (?:session|visit|round|treatment|appointment|time)\b")
+_ORDINAL = re.compile(
+    r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.I
+)
 # "How long does the appointment take?" is answered in minutes or hours, never by how long a
 # result or the recovery lasts: without such a sentence the answer is "not in the posts".
 _VISIT_LENGTH_Q = re.compile(
@@ -250,6 +255,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "conversation_post": PREFER_BONUS,  # a follow-up, from the post the conversation is about
     "answer_kind": KIND_BONUS,  # gives the kind of time asked for ("takes 20 minutes" for "take")
     "counted": 0.6,  # "how many sessions" and "10 to 12 sessions"
+    "ordinal": 0.6,  # "around which session" and "after the 5th session"
     "question_mark": -0.5,
     "quoted": -0.3,  # a patient's worry quoted by the author, not an answer
     "announces": -0.3,  # "today I will explain..." announces, it does not answer
@@ -538,6 +544,7 @@ class ExtractiveComposer:
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_reason = bool(_WHY_Q.search(lowered))
+        wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         # "when can I fly after filler?": only a sentence that names what is to wait (flying)
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
@@ -616,6 +623,7 @@ class ExtractiveComposer:
                     or (_RESTRICTION in kinds and bool(_RESTRICTION.search(hit.chunk.section.lower())))
                 ),
                 "counted": float(counted_re is not None and bool(counted_re.search(sentence))),
+                "ordinal": float(wants_ordinal and bool(_ORDINAL.search(sentence))),
                 "question_mark": float(sentence.rstrip().endswith("?")),
                 "quoted": float(sentence.startswith(("“", '"'))),
                 "announces": float(bool(_META.search(sentence))),
