@@ -332,6 +332,19 @@ def test_which_session_is_answered_by_an_ordinal(pipeline) -> None:
     assert "5th session" in first_sentence(answer.answer), answer.answer
 
 
+@pytest.mark.parametrize("question", ["what's really in a skin booster?", "what are skin boosters made of"])
+def test_what_a_product_is_made_of_is_answered_by_its_ingredients(pipeline, question: str) -> None:
+    answer = pipeline.answer(question)
+    assert "hyaluronic acid" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["몇 번 맞아야 돼요? 스킨부스터요", "how many sessions skin booster"])
+def test_how_many_sessions_counts_sessions_whatever_follows(pipeline, question: str) -> None:
+    """The procedure named after "how many sessions" (a Korean question's order) is not what is counted."""
+    answer = pipeline.answer(question)
+    assert "3 sessions" in first_sentence(answer.answer), answer.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

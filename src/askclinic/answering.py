@@ -97,6 +97,13 @@ ANSWER_KINDS = (
         ),
         _RESTRICTION,
     ),
+    (  # what a product is made of ("whats actually in a skin booster?")
+        re.compile(
+            r"\bwhat(?:.s|s| is| are)? (?:actually |really )?in (?:it|them|a|an|the|this|that|those|these)\b"
+            r"|\bmade (?:of|from)\b|\bingredients?\b|\bwhat (?:do|does) (?:they|you|it) (?:inject|contain)\b"
+        ),
+        re.compile(r"\bcontains?\b|\bingredients?\b|\bmade (?:of|from)\b|\bsuch as\b|\bconsists?\b"),
+    ),
     (  # how long a result lasts ("how long do the results hold up", "when does it wear off")
         re.compile(r"\b(results?|effects?)\b.*\b(last|lasts|hold|stay|keep)\b|\bwears? off\b|\bhold up\b"),
         re.compile(r"\b(effect|results?)\b.*\blasts?\b"),
@@ -1132,13 +1139,15 @@ def _procedures(text: str) -> set[str]:
 
 
 def _counted_noun(phrase: str) -> str:
-    """The head noun of "how many ___": the last word before the first function word."""
+    """The head noun of "how many ___": the last word before the first function word, unless
+    one of them counts visits ("how many sessions skin booster", a Korean question's English
+    order, counts sessions, not boosters)."""
     words: list[str] = []
     for word in phrase.split():
         if word in STOPWORDS:
             break
         words.append(word)
-    return words[-1] if words else ""
+    return next((w for w in words if w in _VISIT_NOUNS), words[-1] if words else "")
 
 
 def cite(n: int, c: Candidate) -> Citation:
