@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import Counter
@@ -207,9 +206,6 @@ class LexicalIndex:
         norm = K1 * ((1 - B) + B * length / max(float(length.mean()), 1e-9))
         scores = idf[terms] * tf / (norm[docs_] + tf)
         self._scores = csr_matrix((scores, (terms, docs_)), shape=(len(vocab), self.size), dtype=np.float32)
-
-    def idf(self, token: str) -> float:
-        return math.log(1 + (self.size - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
 
     def correct(self, text: str, keep: Collection[str] = ()) -> str:
         """``text`` with words the archive never uses fixed when one edit away from one it does
