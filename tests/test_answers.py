@@ -345,6 +345,20 @@ def test_how_many_sessions_counts_sessions_whatever_follows(pipeline, question: 
     assert "3 sessions" in first_sentence(answer.answer), answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "in general how common is it for threads to come out?",
+        "alright, booked it. how common is it for threads to come out?",
+    ],
+)
+def test_a_rate_is_asked_of_the_sentence_that_asks_it(pipeline, question: str) -> None:
+    """ "In general" and the news before the question are not what the rate is of."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "%" in first_sentence(answer.answer), answer.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

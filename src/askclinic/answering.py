@@ -56,6 +56,7 @@ _RATE_ASKED_WORDS = frozenset(
     tokens("people patients person ppl folks get gets got getting chance chances odds actually usually typically")
     + tokens("percent percentage rate rates risk risks side effect effects complication complications")
     + tokens("common often likely frequent frequently happen happens")
+    + tokens("general generally overall normally honestly basically")  # "in general, how common ..."
 )
 _TIME_Q = re.compile(
     r"how long|how many (days|weeks|months|hours|minutes|years)|how soon|"
@@ -544,7 +545,7 @@ class ExtractiveComposer:
         named = _procedures(lowered)
         wants_percent = bool(_PERCENT_Q.search(lowered))
         wants_rate = bool(_RATE_Q.search(lowered))
-        percent_topic = set(weights) - PROCEDURE_TOKENS - set(_named_by(lowered)) - _RATE_ASKED_WORDS
+        percent_topic = _rate_topic(lowered, set(weights))
         areas = asked_areas(lowered)
         body_areas = areas - FACE_AREAS
         post_areas: dict[str, set[str]] = {}
@@ -1136,6 +1137,22 @@ def without_procedure(lowered: str, name: str) -> str:
 def _procedures(text: str) -> set[str]:
     """The procedures (keys of PROCEDURES) a lower-cased text names."""
     return {name for name, pattern in _PROCEDURE_NAMES.items() if pattern.search(text)}
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _rate_topic(lowered: str, topic: set[str]) -> set[str]:
+    """What a rate question asks the rate of: the topic words of the sentence that asks it ("ok
+    im calling them now. how common is it for threads to come out?" asks about threads coming
+    out), or of the whole message when that sentence names nothing ("... how common is that?")."""
+
+    def about(text: str, words: set[str]) -> set[str]:
+        return words - PROCEDURE_TOKENS - set(_named_by(text)) - _RATE_ASKED_WORDS
+
+    asking = [s for s in _CLAUSE_END.split(lowered) if _RATE_Q.search(s) or _PERCENT_Q.search(s)]
+    own = set(tokens(asking[-1])) & topic if asking else set()
+    return about(asking[-1], own) if own else about(lowered, topic)
 
 
 def _counted_noun(phrase: str) -> str:
