@@ -118,7 +118,7 @@ _CAN_I_AROUND = re.compile(
 )
 KIND_BONUS = 0.3
 # "around which session will it fade?" asks for an ordinal: "after the 5th session"
-_WHICH_ONE_Q = re.compile(r"\b(?:which|what) (?:session|visit|round|treatment|appointment|time)\b")
+_WHICH_ONE_Q = re.compile(r"\b(?:which|what) (?:session|visit|round|appointment)\b")
 _ORDINAL = re.compile(
     r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.I
 )
