@@ -359,6 +359,21 @@ def test_a_rate_is_asked_of_the_sentence_that_asks_it(pipeline, question: str) -
     assert "%" in first_sentence(answer.answer), answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "are you guys open on saturdays? want to book botox",
+        "what time do you close? i want to come for a peel after work",
+        "일요일에도 진료하세요? 필러 맞고 싶어요",
+    ],
+)
+def test_when_the_clinic_is_open_is_answered_by_days_or_hours_or_not_at_all(pipeline, question: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer
+    mouth = pipeline.answer("can i open my mouth wide after a thread lift")  # another "open"
+    assert "2 weeks" in first_sentence(mouth.answer), mouth.answer
+
+
 def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -> None:
     toning = pipeline.answer("how long does one laser toning appointment take")
     assert "about 20 minutes" in first_sentence(toning.answer), toning.answer

@@ -415,6 +415,27 @@ def asks_price(lowered: str) -> bool:
     return bool(_HOW_MUCH_KO.search(lowered)) and not _MEASURED_KO.search(lowered)
 
 
+# "Are you open on Sundays?", "주말에도 진료해요?": when the clinic is open is answered by a sentence
+# giving days or hours, or not at all (a post about peels does not answer it).
+_HOURS_Q = re.compile(
+    r"\b(?:are|r) (?:you|u|they|you guys|u guys|the clinics?) open\b|\bopen(?:ing)? (?:hours|times)\b"
+    r"|\bopen (?:on|at|late|till|until|during) (?:the )?"
+    r"(?:weekends?|sundays?|saturdays?|holidays?|nights?|evenings?|\d)"
+    r"|\b(?:business|office|clinic) hours\b|\bwhat time do (?:you|u|they) (?:open|close)\b"
+    r"|진료\s*시간|영업\s*시간|(?:주말|일요일|토요일|공휴일|평일|야간)\S{0,3}\s*(?:진료|영업|문\s*열|오픈)|몇\s*시(?:에|까지|부터)"
+)
+_HOURS = re.compile(
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b|\bholidays?\b"
+    r"|\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\bopen\b|\bclosed\b|요일|시까지",
+    re.I,
+)
+
+
+def asks_hours(lowered: str) -> bool:
+    """Whether a lower-cased question asks when the clinic is open."""
+    return bool(_HOURS_Q.search(lowered))
+
+
 _PRICE = re.compile(
     r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost|\binsur|\bdiscount|\bpayment|\brefund", re.I
 )
@@ -551,6 +572,7 @@ class ExtractiveComposer:
         post_areas: dict[str, set[str]] = {}
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
+        wants_hours = asks_hours((typed or question).lower())
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
@@ -594,6 +616,8 @@ class ExtractiveComposer:
                     continue  # about another body area than the one asked about
             if wants_visit_length and not _VISIT_LENGTH.search(lowered_sentence):
                 continue  # how long a visit takes is said in minutes or hours
+            if wants_hours and not _HOURS.search(sentence):
+                continue  # when the clinic is open is answered by days or hours
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
