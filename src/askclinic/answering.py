@@ -431,11 +431,6 @@ _HOURS = re.compile(
 )
 
 
-def asks_hours(lowered: str) -> bool:
-    """Whether a lower-cased question asks when the clinic is open."""
-    return bool(_HOURS_Q.search(lowered))
-
-
 _PRICE = re.compile(
     r"[$₩€£]|\b\d[\d,.]*\s*(won|dollars?|usd|krw)\b|원\b|\bprice|\bcost|\binsur|\bdiscount|\bpayment|\brefund", re.I
 )
@@ -572,7 +567,7 @@ class ExtractiveComposer:
         post_areas: dict[str, set[str]] = {}
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
-        wants_hours = asks_hours((typed or question).lower())
+        wants_hours = bool(_HOURS_Q.search((typed or question).lower()))
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
