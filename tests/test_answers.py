@@ -867,6 +867,10 @@ def test_going_back_for_more_asks_when_the_procedure_may_be_repeated(pipeline) -
     [
         "is it ok to hit the gym the day after hifu",  # the HIFU post never mentions exercise
         "can i drink coffee after jaw botox",  # the jaw botox post names alcohol, not coffee
+        "can i work out the day after HIFU?",  # "work out" is exercise, not the heading "How HIFU works"
+        # "next", "long", "few" say when, not what: "makeup ... from the next day" is not about flying
+        "can i fly a few days after a thread lift? long haul flight next week",
+        "can i work out after laser toning? how long should i wait",  # nor "Today I will explain ..."
     ],
 )
 def test_an_activity_no_post_names_is_not_answered_by_another(pipeline, question: str) -> None:
@@ -905,3 +909,19 @@ def test_the_most_and_least_common_side_effects_asked_in_korean_get_both(pipelin
     answer = pipeline.answer("실리프팅 부작용 중에 가장 흔한 거랑 가장 드문 거 알려주세요")
     lead = answer.answer.split("\n\n")[0]
     assert "26%" in lead and "2%" in lead, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "post"),
+    [
+        ("how soon can i get a lip filler top up if i want more", "at least 2 weeks", "101_filler-faq.md"),
+        ("when can i go back to lifting weights after a thread lift", "2 weeks", "003_thread-lift-aftercare.txt"),
+        ("How long do the results of a thread lift usually hold up?", "12 to 18 months", "003_thread-lift-aftercare.txt"),
+    ],
+)
+def test_a_phrase_is_read_as_the_posts_word_for_it(pipeline, question: str, fact: str, post: str) -> None:
+    """ "Top up" is a touch-up, "lifting weights" exercise (not a thread lift), "hold up" last."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert fact in first_sentence(answer.answer), answer.answer
+    assert answer.citations[0].post_id == post

@@ -144,3 +144,46 @@ def test_markers_are_renumbered_in_order_of_the_excerpts_used(pipeline) -> None:
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].quote == snippets[first].sentence
     assert answer.citations[1].quote == snippets[third].sentence
+
+
+def test_an_answer_that_drops_the_figure_asked_for_falls_back(pipeline) -> None:
+    # A small model answered "can a thread lift leave dimples? how common is that" with
+    # "Yes, it can [1]." and no 7%: true of the excerpt, but not the answer the archive gives.
+    question = "How common is thread exposure?"
+    extractive = pipeline.answer(question)
+    assert "5%" in extractive.answer.split("\n\n")[0]
+    with_llm, _ = llm_pipeline(pipeline, "Yes, thread exposure can happen after a thread lift [1].")
+    assert with_llm.answer(question).answer == extractive.answer
+
+
+def test_a_comparison_without_its_figures_falls_back(pipeline) -> None:
+    question = "Which is more common after a thread lift, thread exposure or infection?"
+    extractive = pipeline.answer(question)
+    opening = extractive.answer.split("\n\n")[0]
+    assert "5%" in opening and "2%" in opening
+    query = pipeline.search.prepare(question)
+    from askclinic.llm import MAX_SNIPPETS
+
+    snippets = pipeline.composer.rank(query.text, list(pipeline.search.search(query, pipeline.k)))[:MAX_SNIPPETS]
+    exposure = next(i for i, c in enumerate(snippets) if "5%" in c.sentence) + 1
+    backwards = f"Thread exposure: 5% [{exposure}]. Infection is more common than exposure [{exposure}]."
+    with_llm, _ = llm_pipeline(pipeline, backwards)
+    assert with_llm.answer(question).answer == extractive.answer
+    # the same comparison with both figures, each from its excerpt, is shown
+    infection = next(i for i, c in enumerate(snippets) if "2%" in c.sentence) + 1
+    right = f"Thread exposure (5%) [{exposure}] is more common than infection (2%) [{infection}]."
+    with_llm, _ = llm_pipeline(pipeline, right)
+    assert with_llm.answer(question).answer.startswith("Thread exposure (5%) [")
+
+
+def test_verify_asks_for_the_lead_figure_and_for_compared_figures() -> None:
+    from askclinic.answering import Candidate
+    from askclinic.types import Chunk
+
+    chunk = Chunk("p::0", "p", "T", "S", ("Swelling: 16%", "Pain: 11%"), 0, 0)
+    snippets = [Candidate("Swelling: 16%", chunk, 1, 1), Candidate("Pain: 11%", chunk, 1, 1)]
+    assert verify("Swelling is common [1].", snippets, lead={"16"}) is not None
+    assert verify("Swelling occurs in 16% [1].", snippets, lead={"16"}) is None
+    assert verify("Swelling is more common than pain [1].", snippets, opening={"16", "11"}) is not None
+    assert verify("Swelling (16%) is more common than pain (11%) [1][2].", snippets, opening={"16", "11"}) is None
+    assert verify("Swelling occurs in 16% [1].", snippets, opening={"16", "11"}) is None  # no comparison made

@@ -456,8 +456,10 @@ class Candidate:
 
     @property
     def answers(self) -> bool:
-        """Close enough in meaning, or in words (beyond what the post's title says), to answer."""
-        if not self.names_activity:
+        """Close enough in meaning, or in words (beyond what the post's title says), to answer.
+        A sentence announcing what the post will explain ("Today I will explain how ...") never
+        answers: it names the topic and says nothing of it."""
+        if not self.names_activity or self.features.get("announces"):
             return False
         if self.passage_match is not None:
             return self.passage_match >= MIN_PASSAGE_MATCH
@@ -1055,7 +1057,8 @@ AREA_TOKENS = frozenset(tokens(" ".join(" ".join(names) for names in AREAS.value
 NOT_AN_ACTIVITY = frozenset(
     tokens(
         "day days week weeks month months hour hours minute minutes tonight tomorrow today yesterday night "
-        "morning weekend right after before back again go get put have want done still use using start face skin "
+        "morning weekend next last long few couple soon sooner later early first ago "
+        "right after before back again go get put have want done still use using start face skin "
         "wait stay avoid keep stop hold skip ok okay fine safe allowed"
     )
 )

@@ -66,7 +66,7 @@ class Glossary:
             return text
 
         def replace(m: re.Match[str]) -> str:
-            word = m.group().lower()
+            word = " ".join(m.group().lower().replace("-", " ").split())
             if word in table:
                 return " ".join(table[word])
             if word in alone:
@@ -75,7 +75,15 @@ class Glossary:
                     return " ".join(alone[word])
             return m.group()
 
-        return re.sub(r"[A-Za-z]+", replace, text)
+        return re.sub(self._pattern, replace, text)
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        """A word, or one of the table's phrases ("work out", "top up", "hold up": their words
+        alone mean something else), longest first; a hyphen or space may join a phrase's words."""
+        phrases = sorted((k for k, _ in (*self.synonyms, *self.alone) if " " in k), key=len, reverse=True)
+        joined = [r"[\s-]+".join(map(re.escape, p.split())) for p in phrases]
+        return re.compile(r"\b(?:" + "|".join(joined) + r")\b|[A-Za-z]+" if joined else r"[A-Za-z]+", re.I)
 
     @cached_property
     def _forms(self) -> dict[str, str]:

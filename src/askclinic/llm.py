@@ -2,8 +2,10 @@
 
 The LLM gets the best candidate sentences as numbered, quoted data (never as instructions)
 and writes a short answer with [n] markers. The answer is kept only if every [n] refers to a
-given sentence and every number it states appears in the sentences it cites; otherwise the
-extractive answer is used. Backends: any OpenAI-compatible server (llama.cpp, vLLM,
+given sentence, every number it states appears in the sentences it cites, and it states the
+figures the extractive answer leads with (a small model answers "Yes, it can [1]" to "how
+common is ...?" and drops the 7%, or writes "infection is more common" with no figures, and
+backwards); otherwise the extractive answer is used. Backends: any OpenAI-compatible server (llama.cpp, vLLM,
 LM Studio) or Ollama, chosen by ``ASKCLINIC_LLM``; with no LLM configured nothing connects.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from .answering import Candidate, Composition, ExtractiveComposer, cite
@@ -37,14 +40,34 @@ Rules:
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Words that rank two things: an answer using one must state every figure the extractive answer
+# opens with, so the reader sees what was compared ("more common" alone can be backwards).
+_COMPARING = re.compile(
+    r"\b(?:more|less|fewer|most|least|higher|lower|greater|smaller|longer|shorter|rarer|commoner|"
+    r"better|worse|than)\b|보다|더\s"
+)
 
 
 def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def verify(answer: str, snippets: list[Candidate]) -> str | None:
-    """Why the LLM answer cannot be shown, or None when every marker and number checks out."""
+def lead_figures(fallback: Composition) -> tuple[set[str], set[str]]:
+    """Numbers of the sentence the extractive answer leads with, and of every sentence its first
+    paragraph quotes (both sides of a comparison)."""
+    if not fallback.citations:
+        return set(), set()
+    opening = {int(m) for m in _MARKER.findall(fallback.answer.split("\n\n")[0])}
+    quoted = [c.quote for c in fallback.citations if c.n in opening] or [fallback.citations[0].quote]
+    return numbers_in(fallback.citations[0].quote), set[str]().union(*(numbers_in(q) for q in quoted))
+
+
+def verify(
+    answer: str, snippets: list[Candidate], lead: Collection[str] = (), opening: Collection[str] = ()
+) -> str | None:
+    """Why the LLM answer cannot be shown, or None when every marker and number checks out.
+    ``lead``: numbers the answer must state (the extractive answer's first figure);
+    ``opening``: numbers it must state when it compares (every figure of the extractive opening)."""
     markers = [int(m) for m in _MARKER.findall(answer)]
     if not markers:
         return "the answer cites no excerpt"
@@ -57,6 +80,10 @@ def verify(answer: str, snippets: list[Candidate]) -> str | None:
     missing = stated - cited_numbers
     if missing:
         return f"the answer states numbers its excerpts do not contain: {sorted(missing)}"
+    if left_out := set(lead) - stated:
+        return f"the answer leaves out the figure the archive gives: {sorted(left_out)}"
+    if _COMPARING.search(answer.lower()) and (left_out := set(opening) - stated):
+        return f"the answer compares without stating the figures compared: {sorted(left_out)}"
     return None
 
 
@@ -87,7 +114,7 @@ class LLMComposer:
         text = str(getattr(reply, "content", reply)).strip()
         if not text or "NOT_IN_ARCHIVE" in text:
             return fallback
-        problem = verify(text, snippets)
+        problem = verify(text, snippets, *lead_figures(fallback))
         if problem:
             log.warning("LLM answer rejected (%s); using the extractive answer", problem)
             return fallback
