@@ -916,7 +916,7 @@ def test_the_most_and_least_common_side_effects_asked_in_korean_get_both(pipelin
     [
         ("how soon can i get a lip filler top up if i want more", "at least 2 weeks", "101_filler-faq.md"),
         ("when can i go back to lifting weights after a thread lift", "2 weeks", "003_thread-lift-aftercare.txt"),
-        ("How long do the results of a thread lift usually hold up?", "12 to 18 months", "003_thread-lift-aftercare.txt"),
+        ("How long do thread lift results usually hold up?", "12 to 18 months", "003_thread-lift-aftercare.txt"),
     ],
 )
 def test_a_phrase_is_read_as_the_posts_word_for_it(pipeline, question: str, fact: str, post: str) -> None:
