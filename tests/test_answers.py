@@ -925,3 +925,28 @@ def test_a_phrase_is_read_as_the_posts_word_for_it(pipeline, question: str, fact
     assert answer.status is Status.ANSWERED, answer.answer
     assert fact in first_sentence(answer.answer), answer.answer
     assert answer.citations[0].post_id == post
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("does fractional laser hurt", "warm and prickly"),  # the sentence shares no word with the question
+        ("laser hair removal hurt?", "rubber band"),
+        ("is hifu painful? what % find it mild", "48%"),
+        ("is bruising more common than pain after a thread lift?", "26%"),  # a comparison asks no feeling
+    ],
+)
+def test_does_it_hurt_is_answered_by_how_it_feels(pipeline, question: str, expected: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert expected in answer.answer.split("\n\n")[0], answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["does laser toning hurt? i have a really low pain tolerance lol", "is laser toning painful, does it sting"],
+)
+def test_does_it_hurt_is_not_answered_by_a_post_that_never_says(pipeline, question: str) -> None:
+    """The laser toning post says how it works and how often, never how it feels."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer

@@ -133,6 +133,15 @@ _VISIT_LENGTH_Q = re.compile(
     r"(?! (course|series|plan|results?|effects?))"
 )
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
+# "Does laser toning hurt?" is answered by a sentence saying how it feels ("warm and prickly",
+# "Mild and easy to tolerate: 48%"), never by another sentence of the same post.
+_PAIN_Q = re.compile(r"\b(?:hurts?|hurting|pain|painful|stings?|stinging|ouch|uncomfortable)\b")
+_SENSATION = re.compile(
+    r"\b(?:pain|hurt|sting|sore|tender|discomfort|numb(?:ing|ness)?\b|an(?:a)?esthe|lidocaine|tolera|prickl|ach(?:e|es|ing)\b)"
+    r"|\b(?:rubber band|out of 10)\b",
+    re.I,
+)
+_FEELING_WORDS = frozenset(tokens("pain hurt painful sting"))
 PREFER_BONUS = 0.3  # a follow-up's answer from the post the conversation was about
 # "how many laser toning sessions", and "which needs more sessions" (a count, compared)
 _COUNTED = re.compile(
@@ -570,6 +579,8 @@ class ExtractiveComposer:
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_hours = bool(_HOURS_Q.search((typed or question).lower()))
+        # ("is bruising more common than pain?" compares two side effects: it asks no feeling)
+        wants_feeling = bool(_PAIN_Q.search(lowered)) and not _COMPARES.search(lowered)
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
@@ -615,11 +626,15 @@ class ExtractiveComposer:
                 continue  # how long a visit takes is said in minutes or hours
             if wants_hours and not _HOURS.search(sentence):
                 continue  # when the clinic is open is answered by days or hours
+            if wants_feeling and not _SENSATION.search(sentence):
+                continue  # "does it hurt?" is answered by how it feels
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
             if counted_strict and counted_re is not None and not counted_re.search(sentence):
                 continue  # "how many units" is answered by a number of units
             words = set(tokens(sentence))
+            if wants_feeling:
+                words |= _FEELING_WORDS  # "warm and prickly" says how much it hurts
             if len(words) < 2 and not _NUMBER.search(sentence):
                 continue  # "Thank you.", "It depends.": too little to answer anything
             about_it = not percent_topic or bool(percent_topic & words)
