@@ -28,7 +28,7 @@ from askclinic.safety_classifier import CLASSES, REGULARIZATION, train
 from askclinic.safety_eval import is_question_set, load_safety_set, question_rows, training_rows
 
 URGENT = (0.6, 0.7, 0.8)
-REFUSED = (0.5, 0.6, 0.7)
+REFUSED = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def main(paths: list[Path]) -> None:

@@ -950,3 +950,16 @@ def test_does_it_hurt_is_not_answered_by_a_post_that_never_says(pipeline, questi
     """The laser toning post says how it works and how often, never how it feels."""
     answer = pipeline.answer(question)
     assert answer.status is Status.ABSTAINED, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("기미 레이저토닝 몇번째쯤부터 좀 옅어지는게 보여요?", "5th session"),
+        ("사각턱 보톡스 맞았는데 효과 제일 좋을때가 언제예요?? 사진 찍어야 돼서요", "6 to 8 weeks"),
+        ("하이푸 효과가 바로 안보이던데 언제쯤 제대로 나타나요", "2 to 3 months"),
+    ],
+)
+def test_korean_asking_which_session_or_the_best_time_gets_that_figure(pipeline, question: str, expected: str) -> None:
+    answer = pipeline.answer(question)
+    assert expected in answer.answer.split("\n\n")[0], answer.answer

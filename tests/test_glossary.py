@@ -72,6 +72,9 @@ def test_a_phrase_of_the_table_is_replaced_whole_however_it_is_joined() -> None:
         ("입술필러 최종 결과는 언제 보여요", "final shape"),
         ("실리프팅 후에 부드러운 거 며칠 먹어요?", "soft foods"),
         ("실 들어간 자리가 쏙 들어갔어요", "dents"),
+        ("기미 토닝 몇번째부터 효과 보여요?", "which session"),  # an ordinal, not "how many"
+        ("하이푸 효과가 바로 안보이던데 언제쯤 나타나요", "appear"),
+        ("턱보톡스 효과 제일 좋을때가 언제예요", "slimmest"),
     ],
 )
 def test_everyday_korean_for_what_the_posts_describe_is_searched_in_their_words(question: str, term: str) -> None:
