@@ -462,3 +462,12 @@ def test_a_message_opening_with_the_second_half_of_a_comparison_compares_with_th
     asked = rewrite(question, history)
     answer = pipeline.answer(asked)
     assert all(f in answer.answer for f in figures), (asked, answer.answer)
+
+
+def test_that_week_is_a_time_not_the_last_topic() -> None:
+    """ "Can I color my hair that week?" after a sauna question asks about hair dye, not saunas."""
+    asked = rewrite(
+        "and hair dye? can i color my hair that week", ["how long should i avoid the sauna after fractional laser"]
+    )
+    assert "fractional laser" in asked and "sauna" not in asked
+    assert "sauna" in rewrite("is that ok too?", ["can i go to the sauna after fractional laser"])  # "that": the sauna

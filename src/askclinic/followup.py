@@ -87,7 +87,9 @@ _COMPARES_BACK = re.compile(
 )
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
 _POINTER = re.compile(
-    r"\b(it|its|it.?s|they|them|their|that|those|these|this|the same|there)\b"
+    # ("that week", "this weekend": a time, not something asked about before)
+    r"\b(it|its|it.?s|they|them|their|the same|there)\b"
+    r"|\b(that|those|these|this)\b(?! (?:day|days|week|weeks|weekend|month|months|morning|night|evening|time)\b)"
     r"|그거|그건|그게|이거|이건|거기|그것|그 ?시술"
 )
 # "which one is more common?", "둘 중에 뭐가 더 흔해요?" after two questions: it compares what the
