@@ -579,8 +579,13 @@ class ExtractiveComposer:
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
         wants_hours = bool(_HOURS_Q.search((typed or question).lower()))
-        # ("is bruising more common than pain?" compares two side effects: it asks no feeling)
-        wants_feeling = bool(_PAIN_Q.search(lowered)) and not _COMPARES.search(lowered)
+        # (not in a comparison, "is bruising more common than pain?", nor in a question in parts,
+        # "울쎄라 아파요? 효과는 얼마나 가요?", whose other part asks something else)
+        wants_feeling = (
+            bool(_PAIN_Q.search(lowered))
+            and not _COMPARES.search(lowered)
+            and not MULTI_PART.search((typed or question).lower())
+        )
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
