@@ -577,14 +577,13 @@ class ExtractiveComposer:
         body_areas = areas - FACE_AREAS
         post_areas: dict[str, set[str]] = {}
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
-        wants_price = asks_price((typed or question).lower())  # as typed: a glossary may add "cost"
-        wants_hours = bool(_HOURS_Q.search((typed or question).lower()))
+        as_typed = (typed or question).lower()
+        wants_price = asks_price(as_typed)  # as typed: a glossary may add "cost"
+        wants_hours = bool(_HOURS_Q.search(as_typed))
         # (not in a comparison, "is bruising more common than pain?", nor in a question in parts,
         # "울쎄라 아파요? 효과는 얼마나 가요?", whose other part asks something else)
         wants_feeling = (
-            bool(_PAIN_Q.search(lowered))
-            and not _COMPARES.search(lowered)
-            and not MULTI_PART.search((typed or question).lower())
+            bool(_PAIN_Q.search(lowered)) and not _COMPARES.search(lowered) and not MULTI_PART.search(as_typed)
         )
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
