@@ -348,12 +348,15 @@ def test_how_many_sessions_counts_sessions_whatever_follows(pipeline, question: 
 @pytest.mark.parametrize(
     "question",
     [
+        # "in general" and the news before the question are not what the rate is of
         "in general how common is it for threads to come out?",
         "alright, booked it. how common is it for threads to come out?",
+        # "how many ppl get X" asks for X's percentage, not a count of people
+        "how many ppl get thread exposure after a thread lift?",
+        "how many women get bruising after a thread lift",
     ],
 )
-def test_a_rate_is_asked_of_the_sentence_that_asks_it(pipeline, question: str) -> None:
-    """ "In general" and the news before the question are not what the rate is of."""
+def test_a_rate_question_is_answered_by_a_percentage(pipeline, question: str) -> None:
     answer = pipeline.answer(question)
     assert answer.status is Status.ANSWERED, answer.answer
     assert "%" in first_sentence(answer.answer), answer.answer
@@ -877,20 +880,6 @@ def test_an_activity_no_post_names_is_not_answered_by_another(pipeline, question
     """ "Avoid saunas for 3 days" does not say when the gym is fine, nor "avoid alcohol" coffee."""
     answer = pipeline.answer(question)
     assert answer.status is Status.ABSTAINED, answer.answer
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "how many ppl get thread exposure after a thread lift?",
-        "how many women get bruising after a thread lift",
-    ],
-)
-def test_how_many_people_get_something_asks_for_its_rate(pipeline, question: str) -> None:
-    """ "How many ppl get X" is answered by X's percentage, not by a count of people."""
-    answer = pipeline.answer(question)
-    assert answer.status is Status.ANSWERED, answer.answer
-    assert "%" in first_sentence(answer.answer), answer.answer
 
 
 def test_more_sessions_compared_is_answered_by_each_count(pipeline) -> None:
