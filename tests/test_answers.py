@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from askclinic.answering import KNOWN_NAMES, alternatives, asked_areas, asked_sentences, without_procedure
+from askclinic.answering import (
+    KNOWN_NAMES,
+    PROCEDURE_HEADS,
+    alternatives,
+    asked_areas,
+    asked_sentences,
+    without_procedure,
+)
 from askclinic.safety import DISCLAIMER
 from askclinic.types import Status
 
@@ -403,6 +410,11 @@ def test_how_many_units_is_answered_by_a_number_of_them_or_not_at_all(pipeline) 
         "does thermage hurt more than hifu?",
         "how long does sculptra last compared to filler?",
         "should i take tranexamic acid with my toning",
+        # a procedure the answerer knows by name, but no post covers: not even beside one that is
+        "microneedling or fractional laser, which works better on acne scars?",
+        # a kind of a covered procedure the posts never name, however short its name
+        "how many tca peels would I need",
+        "do pcl threads last longer than the usual ones?",
     ],
 )
 def test_a_treatment_no_post_names_is_not_answered_from_another(pipeline, question) -> None:
@@ -428,6 +440,10 @@ def test_everyday_words_the_posts_do_not_use_are_not_unknown_names(pipeline) -> 
     named = pipeline.answer("hi my name is jisoo, how long does swelling last after a thread lift?")
     assert named.status is Status.ANSWERED and "7 to 10 days" in named.answer, named.answer
     assert index.unknown_names("is thermage or ulthera better", KNOWN_NAMES) == ["thermage"]
+    # a word before a procedure's name that says something of it is not a kind of it
+    heads = PROCEDURE_HEADS
+    assert index.unknown_names("how soon can i redo hifu", KNOWN_NAMES, heads=heads) == []
+    assert index.unknown_names("is the tca peel stronger", KNOWN_NAMES, heads=heads) == ["tca"]
 
 
 def test_a_post_without_a_byline_does_not_answer_who_wrote_it(pipeline) -> None:

@@ -1061,6 +1061,23 @@ class ExtractiveComposer:
 KNOWN_NAMES = frozenset(
     word for names in [*PROCEDURES.values(), *AREAS.values()] for name in names for word in re.findall(r"[a-z]+", name)
 )
+# Words that name a procedure: a rare word before one names a kind of it ("tca peel").
+PROCEDURE_HEADS = frozenset(
+    [*(name for names in PROCEDURES.values() for name in names if " " not in name), "laser", "lasers", "lift", "lifts"]
+)
+
+
+def covered_names(known: Callable[[str], bool]) -> frozenset[str]:
+    """The words of KNOWN_NAMES whose procedure or body area the archive covers (``known``:
+    whether the archive uses a word): "ulthera" when a post is about HIFU, but not
+    "microneedling" when no post names it."""
+    out: set[str] = set()
+    for names in [*PROCEDURES.values(), *AREAS.values()]:
+        if any(all(known(t) for t in tokens(name)) for name in names):
+            out.update(word for name in names for word in re.findall(r"[a-z]+", name))
+    return frozenset(out)
+
+
 # Kinds of treatment a clinic may be asked about: a question naming one the archive never
 # mentions ("do you do hair transplants?") is not answered from a post about something else
 # ("hair" removal), however close the two sound.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import Counter
@@ -66,6 +67,9 @@ _NAMED_PERSON = re.compile(
     r"\b(?:my name is|my name's|name is|call me|dr\.?|doctor|mr\.?|ms\.?|mrs\.?)\s+[a-z]+(?:\s+[a-z]+)?"
 )
 MIN_NAME_LENGTH = 5
+# A word before a procedure's name this rare in English names a kind of it ("tca" 2.8, "pcl" 2.6
+# peels and threads), unlike words that say something of it ("redo" 3.2, "rarer" 3.1).
+KIND_ZIPF = 3.0
 MIN_CORRECTED_LENGTH = 4  # shorter words are only fixed by a swap of two letters ("hwo" -> "how")
 
 
@@ -212,24 +216,34 @@ class LexicalIndex:
         (the words in ``keep`` stay as typed)."""
         return self.speller.correct(text, keep)
 
-    def unknown_names(self, text: str, known: Iterable[str] = (), kinds: Iterable[str] = ()) -> list[str]:
+    def unknown_names(
+        self, text: str, known: Iterable[str] = (), kinds: Iterable[str] = (), heads: Iterable[str] = ()
+    ) -> list[str]:
         """Words of ``text`` that look like names of things (rare in English, at least
         ``MIN_NAME_LENGTH`` letters) and that the archive never uses: "thermage", "rejuran".
         A question about such a thing is not answered from posts about something else.
         ``known``: words the caller maps to a topic of its own (brand names of a procedure);
         ``kinds``: words that name a kind of treatment however common they are ("transplant",
-        "tattoo"), reported too when the archive never uses them."""
+        "tattoo"), reported too when the archive never uses them; ``heads``: words that name a
+        procedure ("peel", "threads"): a word before one of them that is not everyday English and
+        that the archive never uses names a kind of it the posts do not cover ("tca peel", "pcl
+        threads"), however short."""
         skip = {w.lower() for w in known}
         treatments = {w.lower() for w in kinds}
         text = _NAMED_PERSON.sub(" ", text.lower())  # "my name is jisoo", "dr kim": people, not treatments
+        words = _SURFACE.findall(text)
+        head_words = set(heads)
+        before_head = {a for a, b in itertools.pairwise(words) if b in head_words}
         return [
             word
-            for word in dict.fromkeys(_SURFACE.findall(text))
+            for word in dict.fromkeys(words)
             if word not in skip
             and stem(word) not in self.df
+            and word not in STOPWORDS
             and (
                 word in treatments
-                or (len(word) >= MIN_NAME_LENGTH and word not in STOPWORDS and zipf(word) < NAME_ZIPF)
+                or (len(word) >= MIN_NAME_LENGTH and zipf(word) < NAME_ZIPF)
+                or (word in before_head and len(word) >= 2 and zipf(word) < KIND_ZIPF)
             )
         ]
 

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answering import (
-    KNOWN_NAMES,
     MULTI_PART,
+    PROCEDURE_HEADS,
     TREATMENT_KINDS,
     ExtractiveComposer,
     compares_makes,
+    covered_names,
     procedures_named,
     without_procedure,
 )
@@ -132,7 +133,8 @@ class AskPipeline:
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         index = self.search.index
-        if index.unknown_names(query.text, KNOWN_NAMES, TREATMENT_KINDS) or any(
+        known = covered_names(lambda token: token in index.df)
+        if index.unknown_names(query.text, known, TREATMENT_KINDS, PROCEDURE_HEADS) or any(
             compares_makes(text, lambda token: token in index.df) for text in (clean, query.text)
         ):
             # it asks about a treatment or product no post names, or compares makes of one the
