@@ -968,3 +968,24 @@ def test_does_it_hurt_is_not_answered_by_a_post_that_never_says(pipeline, questi
 def test_korean_asking_which_session_or_the_best_time_gets_that_figure(pipeline, question: str, expected: str) -> None:
     answer = pipeline.answer(question)
     assert expected in answer.answer.split("\n\n")[0], answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long does filler in the cheeks last?",
+        "temple filler, how long does it stay?",
+        "종아리 보톡스는 효과 얼마나 가요?",  # calves: a body area the botox post never names
+        "비키니 라인 제모는 한 번에 몇 분 걸려요?",  # the post gives the underarms' and the legs' minutes
+    ],
+)
+def test_a_post_that_tells_areas_apart_does_not_answer_for_another(pipeline, question) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+def test_aftercare_of_one_part_of_the_face_still_holds_for_another(pipeline) -> None:
+    """Aftercare a filler post gives without naming an area holds for the cheeks too."""
+    answer = pipeline.answer("when can i drink again after cheek filler")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "3 days" in first_sentence(answer.answer), answer.answer

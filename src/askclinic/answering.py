@@ -332,11 +332,18 @@ AREAS = {
     "buttocks": ("butt", "buttock", "buttocks"),
     "chest": ("chest", "cleavage"),
     "scalp": ("scalp",),
+    "temples": ("temple", "temples"),
+    "calves": ("calf", "calves"),
 }
 # What a post says of one part of the face (aftercare, how long results take) holds for the
 # others; the body is another matter: a post that never names the stomach does not answer
 # "can HIFU be done on my stomach?".
-FACE_AREAS = frozenset(("lips", "chin", "jaw", "cheeks", "under-eye", "forehead", "nose", "smile lines", "crow's feet"))
+# Unless the passage tells the parts of the face apart: one that gives the lips' and the chin's
+# figures does not answer for the cheeks, which it never names.
+FACE_AREAS = frozenset(
+    ("lips", "chin", "jaw", "cheeks", "under-eye", "forehead", "nose", "smile lines", "crow's feet", "temples")
+)
+AREAS_TOLD_APART = 2  # face areas a post names for it to tell them apart
 _AREA_NAMES = {name: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b") for name, words in AREAS.items()}
 
 
@@ -352,6 +359,23 @@ def _area_spans(text: str) -> list[tuple[int, int, str]]:
         if not any(start < b and a < end for a, b, _ in taken):
             taken.append((start, end, name))
     return sorted(taken)
+
+
+def _other_areas_only(hits: Sequence[Hit], asked: set[str]) -> set[str]:
+    """The posts whose passage closest to the question (their first hit) tells parts of the face
+    apart, and not the ``asked`` ones: "how long does cheek filler last?" is not answered by a
+    post that gives the lips' and the chin's figures, nor by its other sentences."""
+    if not asked:
+        return set()
+    first: dict[str, Hit] = {}
+    for hit in hits:
+        first.setdefault(hit.chunk.post_id, hit)
+    out = set()
+    for post_id, hit in first.items():
+        told_apart = _areas(f"{hit.chunk.section}\n{hit.chunk.text}".lower()) & FACE_AREAS
+        if len(told_apart) >= AREAS_TOLD_APART and not asked & told_apart:
+            out.add(post_id)
+    return out
 
 
 def _areas(text: str) -> set[str]:
@@ -575,6 +599,7 @@ class ExtractiveComposer:
         percent_topic = _rate_topic(lowered, set(weights))
         areas = asked_areas(lowered)
         body_areas = areas - FACE_AREAS
+        other_areas_only = _other_areas_only(hits, areas & FACE_AREAS)
         post_areas: dict[str, set[str]] = {}
         wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
         as_typed = (typed or question).lower()
@@ -622,6 +647,8 @@ class ExtractiveComposer:
                 continue  # about another procedure than the one asked about
             if body_areas and not body_areas & self._areas_of(hit.chunk.post_id, post_areas):
                 continue  # its post never names the part of the body asked about
+            if hit.chunk.post_id in other_areas_only:
+                continue  # the post's passage on the question tells parts of the face apart, not this one
             if areas:
                 said = _areas(lowered_sentence) or _areas(frames[hit.chunk.chunk_id].lower())
                 if said and not said & areas:
