@@ -567,6 +567,16 @@ def test_why_one_fades_faster_than_another_is_answered_with_the_reason(pipeline,
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["why cant i see results straight after hifu?", "how come hifu results are not instant"],
+)
+def test_why_is_answered_by_a_sentence_that_says_so(pipeline, question: str) -> None:
+    """ "..., so results build up" and "the change comes from ..." explain as much as "because"."""
+    answer = pipeline.answer(question)
+    assert "new collagen" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
     ("message", "asked"),
     [
         ("how long does one session take? trying to fit it into my lunch break", ["how long does one session take?"]),

@@ -212,7 +212,7 @@ _WHY_Q = re.compile(
 )
 _BECAUSE = re.compile(
     r"\b(because|since|due to|as a result|this means|that is why|which is why|so that|depends? on|determin\w*|"
-    r"the reason|caused by|in other words|varies|vary|depending on|therefore)\b",
+    r"the reason|caused by|in other words|varies|vary|depending on|therefore|so|comes? from|leads? to|which means)\b",
     re.I,
 )
 WHY_BONUS = 0.4  # a "why" question prefers sentences that explain (because, due to, depends on)
