@@ -615,8 +615,11 @@ class ExtractiveComposer:
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         # "when can I fly after filler?": only a sentence that names what is to wait (flying)
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
+        # (what a post is about, "melasma" in "can I go swimming after toning for melasma?", is
+        # not the activity either)
+        about = {t for h in hits for t in tokens(h.chunk.title)}
         activity = (
-            {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY}
+            {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY | about}
             if (_RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)) and not _REPEAT_Q.search(lowered)
             else set()
         )
