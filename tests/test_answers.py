@@ -951,6 +951,7 @@ def test_a_phrase_is_read_as_the_posts_word_for_it(pipeline, question: str, fact
         ("laser hair removal hurt?", "rubber band"),
         ("is hifu painful? what % find it mild", "48%"),
         ("is bruising more common than pain after a thread lift?", "26%"),  # a comparison asks no feeling
+        ("what percentage of patients need a break during hifu because of the pain", "11%"),  # nor a share of people
     ],
 )
 def test_does_it_hurt_is_answered_by_how_it_feels(pipeline, question: str, expected: str) -> None:

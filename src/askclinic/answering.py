@@ -607,8 +607,12 @@ class ExtractiveComposer:
         wants_hours = bool(_HOURS_Q.search(as_typed))
         # (not in a comparison, "is bruising more common than pain?", nor in a question in parts,
         # "울쎄라 아파요? 효과는 얼마나 가요?", whose other part asks something else)
+        # (nor when it asks how many people feel it: "what % needed breaks because of the pain?")
         wants_feeling = (
-            bool(_PAIN_Q.search(lowered)) and not _COMPARES.search(lowered) and not MULTI_PART.search(as_typed)
+            bool(_PAIN_Q.search(lowered))
+            and not _COMPARES.search(lowered)
+            and not MULTI_PART.search(as_typed)
+            and not (wants_percent or wants_rate)
         )
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
