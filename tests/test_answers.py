@@ -1002,3 +1002,21 @@ def test_aftercare_of_one_part_of_the_face_still_holds_for_another(pipeline) -> 
     answer = pipeline.answer("when can i drink again after cheek filler")
     assert answer.status is Status.ANSWERED, answer.answer
     assert "3 days" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "post"),
+    [
+        # no area asked: the general answer, not the lips' one
+        (
+            "my filler is still puffy after 2 days, when does the swelling go down",
+            "3 to 5 days",
+            "002_filler-longevity.txt",
+        ),
+        ("how long does lip swelling last after filler", "2 to 3 days", "101_filler-faq.md"),  # the lips asked
+    ],
+)
+def test_a_question_naming_no_area_prefers_the_answer_for_every_area(pipeline, question, fact, post) -> None:
+    answer = pipeline.answer(question)
+    assert fact in first_sentence(answer.answer), answer.answer
+    assert answer.citations[0].post_id == post

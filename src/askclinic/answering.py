@@ -279,6 +279,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "introduction": -0.15,
     "number": 0.1,
     "long": -0.1,
+    "unasked_area": -0.1,  # names a part of the face or body when the question names none
 }
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
@@ -712,6 +713,7 @@ class ExtractiveComposer:
                 "introduction": float(hit.chunk.section == INTRO_HEADING),
                 "number": float(bool(_NUMBER.search(sentence))),
                 "long": float(len(sentence.split()) > 45),
+                "unasked_area": float(not areas and bool(_areas(lowered_sentence))),
             }
             score = sum(RANK_WEIGHTS[name] * value for name, value in features.items())
             if sentence not in out or out[sentence].score < score:
