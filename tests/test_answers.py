@@ -397,6 +397,9 @@ def test_how_many_units_is_answered_by_a_number_of_them_or_not_at_all(pipeline) 
     assert chin.status is Status.ABSTAINED, chin.answer
     units = pipeline.answer("how many units of botox do you usually put in each side of the jaw")
     assert units.status is Status.ABSTAINED, units.answer
+    # "26 published thread lift studies" counts studies, not threads
+    threads = pipeline.answer("how many threads go into one thread lift?")
+    assert threads.status is Status.ABSTAINED, threads.answer
     # counts that other words answer are still answered: sessions, weeks between them
     sessions = pipeline.answer("how many laser toning sessions does melasma need?")
     assert "10 to 12 sessions" in first_sentence(sessions.answer), sessions.answer

@@ -587,6 +587,7 @@ class ExtractiveComposer:
                 r"\s*(?:(?:to|-|–|or)\s*\d[\d.,]*\s*)?(?:\w+\s+){0,2}(?:" + pattern + ")",
                 re.I,
             )
+        counted_time = noun in _TIME_NOUNS  # "6 weeks apart": a time is followed by anything
         counted_strict = bool(
             counted
             and noun
@@ -669,7 +670,10 @@ class ExtractiveComposer:
                 continue  # "does it hurt?" is answered by how it feels
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
-            if counted_strict and counted_re is not None and not counted_re.search(sentence):
+            counts = counted_re is not None and (
+                bool(counted_re.search(sentence)) if counted_time else _counts(counted_re, sentence)
+            )
+            if counted_strict and not counts:
                 continue  # "how many units" is answered by a number of units
             words = set(tokens(sentence))
             if wants_feeling:
@@ -705,7 +709,7 @@ class ExtractiveComposer:
                     any(k.search(lowered_sentence) for k in kinds)
                     or (_RESTRICTION in kinds and bool(_RESTRICTION.search(hit.chunk.section.lower())))
                 ),
-                "counted": float(counted_re is not None and bool(counted_re.search(sentence))),
+                "counted": float(counts),
                 "ordinal": float(wants_ordinal and bool(_ORDINAL.search(sentence))),
                 "question_mark": float(sentence.rstrip().endswith("?")),
                 "quoted": float(sentence.startswith(("“", '"'))),
@@ -1247,6 +1251,22 @@ def _rate_topic(lowered: str, topic: set[str]) -> set[str]:
     asking = [s for s in _CLAUSE_END.split(lowered) if _RATE_Q.search(s) or _PERCENT_Q.search(s)]
     own = set(tokens(asking[-1])) & topic if asking else set()
     return about(asking[-1], own) if own else about(lowered, topic)
+
+
+_NEXT = re.compile(r"\s*([A-Za-z]+)")
+_TIME_NOUNS = frozenset("minute minutes hour hours day days night nights week weeks month months year years".split())
+
+
+def _counts(counted: re.Pattern[str], sentence: str) -> bool:
+    """Whether ``sentence`` gives a number of the counted thing: the counted word ends its phrase
+    ("3 to 5 sessions are needed", "2 threads, one per side"), it does not describe the next word
+    ("26 published thread lift studies" counts studies, not threads)."""
+    for m in counted.finditer(sentence):
+        end = m.end() + len(re.match(r"\w*", sentence[m.end() :]).group())  # type: ignore[union-attr]
+        after = _NEXT.match(sentence, end)
+        if after is None or after.start(1) > end + 1 or after.group(1).lower() in STOPWORDS:
+            return True
+    return False
 
 
 def _counted_noun(phrase: str) -> str:
