@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -19,7 +20,7 @@ from askclinic.cli import app
 from askclinic.errors import StoreBusyError, StoreCorruptError
 from askclinic.ingestion import ingest
 from askclinic.logs import ClipFilter, clip
-from askclinic.store import PID_FILE, SQLITE_FILE, Store, open_store, writer_lock
+from askclinic.store import LOCK_FILE, PID_FILE, SQLITE_FILE, WORD_INDEX_FILE, Store, open_store, writer_lock
 from askclinic.store_check import check_store, repair
 
 TESTS = str(Path(__file__).parent)
@@ -242,6 +243,53 @@ def test_a_read_only_store_is_served_and_ingest_says_what_to_do(archive: Path, t
         assert refused.exit_code == 2 and "read-only" in refused.output
     finally:
         make_writable(store)
+
+
+_SERVE_READ_ONLY = """
+import json, sys
+from pathlib import Path
+from askclinic.store import open_client
+client = open_client(sys.argv[1])
+served = Path(client.get_settings().persist_directory)
+files = sorted(p.name for p in served.iterdir())
+writable = all(p.stat().st_mode & 0o200 for p in [served, *served.rglob("*")])
+print(json.dumps({"served": str(served), "files": files, "writable": writable}))
+"""
+
+
+def test_a_read_only_store_is_served_from_a_private_writable_copy_removed_at_exit(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The copy leaves out the writer's lock, its process id and the word index (each process
+    builds its own), can be written by Chroma, and is gone when the process ends."""
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", str(archive / "001_botox-jaw.txt"), "--store", str(store)]).exit_code == 0
+    (store / PID_FILE).write_text("12345")
+    (store / LOCK_FILE).write_text("")
+    (store / f"{WORD_INDEX_FILE}-wal").write_text("")
+    make_read_only(store)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", _SERVE_READ_ONLY, str(store)], capture_output=True, text=True, timeout=300
+        )
+    finally:
+        make_writable(store)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    served = Path(seen["served"])
+    assert served != store and served.parent.name.startswith("askclinic-store-")
+    assert SQLITE_FILE in seen["files"]
+    assert not {PID_FILE, LOCK_FILE, f"{WORD_INDEX_FILE}-wal"} & set(seen["files"]), seen["files"]
+    assert seen["writable"]
+    assert not served.parent.exists(), "the private copy outlived the process"
+
+
+def test_a_busy_store_without_the_holders_process_id_says_so_plainly(tmp_path: Path) -> None:
+    with writer_lock(str(tmp_path)):
+        (tmp_path / PID_FILE).unlink()
+        with pytest.raises(StoreBusyError) as busy:
+            ingest([tmp_path / "nothing"], open_store(str(tmp_path), "fake-sha256"), FakeEmbeddings())
+    assert str(busy.value).startswith("another ingestion is writing to the store at"), str(busy.value)
 
 
 # -- what an archive folder may hold -------------------------------------------------------
