@@ -256,3 +256,23 @@ def test_a_process_killed_mid_run_leaves_a_usable_store(archive: Path, tmp_path:
     assert report.ok
     assert len(report.new) + len(report.unchanged) + len(report.changed) == len(list(archive.iterdir()))
     assert all(s.complete for s in store.post_states().values())
+
+
+def test_reads_page_through_the_whole_store_and_look_ups_return_only_what_was_asked(
+    archive: Path, tmp_path: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every read that pages (chunks, fingerprints, records since a time) sees every chunk, however
+    small the page; a look-up by id returns those chunks and leaves out ids no longer stored."""
+    import askclinic.store as store_module
+
+    store = store_for(str(tmp_path / "store"), fake_embeddings)
+    assert ingest([archive], store, fake_embeddings).ok
+    ids = set(snapshot(store))
+    assert len(ids) > 6
+    monkeypatch.setattr(store_module, "PAGE", 3)
+    assert {c.chunk_id for c in store.chunks()} == ids
+    assert set(store.chunk_fingerprints(lambda meta: str(meta["file_hash"]))) == ids
+    assert len(list(store.records_since(0))) == len(ids)
+    wanted = sorted(ids)[:2]
+    found = store.records([*wanted, "no-such-post.txt::0"])
+    assert sorted(doc for doc, _ in found) == sorted(snapshot(store)[i][0] for i in wanted)
