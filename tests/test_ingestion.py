@@ -276,3 +276,18 @@ def test_reads_page_through_the_whole_store_and_look_ups_return_only_what_was_as
     wanted = sorted(ids)[:2]
     found = store.records([*wanted, "no-such-post.txt::0"])
     assert sorted(doc for doc, _ in found) == sorted(snapshot(store)[i][0] for i in wanted)
+
+
+def test_the_store_as_a_langchain_vector_store_searches_the_same_chunks(
+    archive: Path, tmp_path: Path, fake_embeddings
+) -> None:
+    store = store_for(str(tmp_path / "store"), fake_embeddings)
+    assert ingest([archive], store, fake_embeddings).ok
+    stored = snapshot(store)
+    vectors = store.as_vectorstore(fake_embeddings)
+    question = "how long does jaw botox last"
+    found = vectors.similarity_search_with_score(question, k=3)
+    nearest = store.query(fake_embeddings.embed_query(question), 3)
+    assert [doc.page_content for doc, _ in found] == [chunk.text for chunk, _ in nearest]
+    assert all(doc.page_content == stored[doc.id][0] for doc, _ in found)
+    assert store.count() == len(stored)  # reading through LangChain added nothing
