@@ -123,6 +123,8 @@ def test_topic_words_skip_question_words_and_markup() -> None:
         ),
         # the swelling question asked of lip filler ("lip" is where, not what is asked)
         ([SWELLING], "what about lip filler?", "Lip swelling is usually strongest on the first day"),
+        # another area alone asks the last question of it
+        (["how long is one underarm laser session"], "full legs?", "full-leg session takes about 40"),
     ],
 )
 def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history, question, quote) -> None:

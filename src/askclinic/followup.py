@@ -338,7 +338,9 @@ def rewrite(
         # "does it hurt?" after "my derm said skin boosters might help my dry skin" asks of the
         # procedure, not of the dry skin)
         carried += topic_words(previous, glossary)
-    if (connected or compares) and not _frame(body, glossary):
+    # "full legs?" after "how long does an underarm session take?": the same question, of another area
+    of_an_area = len(words) <= SHORT_FOLLOW_UP and any(_AREA_WORDS.fullmatch(w) for w in own)
+    if (connected or compares or of_an_area) and not _frame(body, glossary):
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
         carried += _frame(previous, glossary).split()
     return _with(body, carried) if carried else question
