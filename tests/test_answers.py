@@ -1023,3 +1023,16 @@ def test_a_question_naming_no_area_prefers_the_answer_for_every_area(pipeline, q
     answer = pipeline.answer(question)
     assert fact in first_sentence(answer.answer), answer.answer
     assert answer.citations[0].post_id == post
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many years of experience does the doctor at the thread lift clinic have?",
+        "is the director of the hifu clinic board certified?",
+    ],
+)
+def test_a_doctors_qualifications_are_not_answered_by_the_sign_off_that_names_them(pipeline, question) -> None:
+    """The posts name their authors but never say how qualified or experienced they are."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer

@@ -471,6 +471,13 @@ _PRICE = re.compile(
 
 
 # Words every record says ("The post ... is from ... Clinic", "written by"): they tell no post apart.
+# What a doctor is qualified in, asked and said: a question about it is answered by a sentence
+# that says it, or not at all.
+_CREDENTIALS = re.compile(
+    r"\bboard[- ]certified\b|\bcertifi|\bqualifi|\blicen[cs]|\byears? of (?:experience|practice)\b|\bexperienced\b"
+    r"|\bspeciali[sz](?:ed|es|t|ts)\b|\btrained\b|\bcredentials?\b",
+    re.I,
+)
 _RECORD_WORDS = frozenset(
     tokens("post posts article page blog clinic clinics written wrote write posted published doctor director name")
 )
@@ -607,6 +614,7 @@ class ExtractiveComposer:
         as_typed = (typed or question).lower()
         wants_price = asks_price(as_typed)  # as typed: a glossary may add "cost"
         wants_hours = bool(_HOURS_Q.search(as_typed))
+        wants_credentials = bool(_CREDENTIALS.search(as_typed))
         # (not in a comparison, "is bruising more common than pain?", nor in a question in parts,
         # "울쎄라 아파요? 효과는 얼마나 가요?", whose other part asks something else)
         # (nor when it asks how many people feel it: "what % needed breaks because of the pain?")
@@ -670,6 +678,8 @@ class ExtractiveComposer:
                 continue  # "does it hurt?" is answered by how it feels
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
+            if wants_credentials and not _CREDENTIALS.search(sentence):
+                continue  # "is he board-certified?" is not answered by the sign-off naming him
             counts = counted_re is not None and (
                 bool(counted_re.search(sentence)) if counted_time else _counts(counted_re, sentence)
             )
