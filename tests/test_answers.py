@@ -1036,3 +1036,12 @@ def test_a_doctors_qualifications_are_not_answered_by_the_sign_off_that_names_th
     """The posts name their authors but never say how qualified or experienced they are."""
     answer = pipeline.answer(question)
     assert answer.status is Status.ABSTAINED, answer.answer
+
+
+def test_how_many_units_of_time_is_answered_in_that_unit_or_the_next_one(pipeline) -> None:
+    """ "How many years" is not answered by "1 to 3 weeks" nor by a number of sessions; months are
+    close enough to years."""
+    years = pipeline.answer("how many years will laser hair removal keep the hair away?")
+    assert years.status is Status.ABSTAINED, years.answer
+    months = pipeline.answer("how many years does chin filler last")
+    assert "12 to 24 months" in first_sentence(months.answer), months.answer

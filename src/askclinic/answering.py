@@ -471,6 +471,18 @@ _PRICE = re.compile(
 
 
 # Words every record says ("The post ... is from ... Clinic", "written by"): they tell no post apart.
+_UNITS = ("minute", "hour", "day", "week", "month", "year")
+_HOW_MANY_UNITS = re.compile(r"\bhow many (minute|hour|day|week|month|year)s?\b")
+_UNIT_SAID = re.compile(r"\b(minute|hour|day|week|month|year)s?\b")
+
+
+def _near_unit(asked: int, lowered_sentence: str) -> bool:
+    """Whether a sentence gives a time in the asked unit or the next one up or down: "how many
+    years" is answered in years or months, not in weeks, nor by a number of sessions."""
+    said = {_UNITS.index(m.group(1)) for m in _UNIT_SAID.finditer(lowered_sentence)}
+    return any(abs(asked - unit) <= 1 for unit in said)
+
+
 # What a doctor is qualified in, asked and said: a question about it is answered by a sentence
 # that says it, or not at all.
 _CREDENTIALS = re.compile(
@@ -615,6 +627,8 @@ class ExtractiveComposer:
         wants_price = asks_price(as_typed)  # as typed: a glossary may add "cost"
         wants_hours = bool(_HOURS_Q.search(as_typed))
         wants_credentials = bool(_CREDENTIALS.search(as_typed))
+        unit_asked = _HOW_MANY_UNITS.search(lowered)
+        asked_unit = _UNITS.index(unit_asked.group(1)) if unit_asked else None
         # (not in a comparison, "is bruising more common than pain?", nor in a question in parts,
         # "울쎄라 아파요? 효과는 얼마나 가요?", whose other part asks something else)
         # (nor when it asks how many people feel it: "what % needed breaks because of the pain?")
@@ -678,6 +692,8 @@ class ExtractiveComposer:
                 continue  # "does it hurt?" is answered by how it feels
             if wants_price and not _PRICE.search(sentence):
                 continue  # a price question is answered by a price or not at all
+            if asked_unit is not None and not _near_unit(asked_unit, lowered_sentence):
+                continue  # "how many years" is not answered in weeks (in months, or days for weeks, it is)
             if wants_credentials and not _CREDENTIALS.search(sentence):
                 continue  # "is he board-certified?" is not answered by the sign-off naming him
             counts = counted_re is not None and (
