@@ -1280,7 +1280,8 @@ def _rate_topic(lowered: str, topic: set[str]) -> set[str]:
 
 
 _NEXT = re.compile(r"\s*([A-Za-z]+)")
-_TIME_NOUNS = frozenset("minute minutes hour hours day days night nights week weeks month months year years".split())
+_WORD_REST = re.compile(r"\w*")
+_TIME_NOUNS = frozenset(unit + plural for unit in (*_UNITS, "night") for plural in ("", "s"))
 
 
 def _counts(counted: re.Pattern[str], sentence: str) -> bool:
@@ -1288,7 +1289,8 @@ def _counts(counted: re.Pattern[str], sentence: str) -> bool:
     ("3 to 5 sessions are needed", "2 threads, one per side"), it does not describe the next word
     ("26 published thread lift studies" counts studies, not threads)."""
     for m in counted.finditer(sentence):
-        end = m.end() + len(re.match(r"\w*", sentence[m.end() :]).group())  # type: ignore[union-attr]
+        rest = _WORD_REST.match(sentence, m.end())  # the rest of the counted word ("thread|s")
+        end = rest.end() if rest else m.end()
         after = _NEXT.match(sentence, end)
         if after is None or after.start(1) > end + 1 or after.group(1).lower() in STOPWORDS:
             return True
