@@ -472,8 +472,8 @@ _PRICE = re.compile(
 
 # Words every record says ("The post ... is from ... Clinic", "written by"): they tell no post apart.
 _UNITS = ("minute", "hour", "day", "week", "month", "year")
-_HOW_MANY_UNITS = re.compile(r"\bhow many (minute|hour|day|week|month|year)s?\b")
-_UNIT_SAID = re.compile(r"\b(minute|hour|day|week|month|year)s?\b")
+_HOW_MANY_UNITS = re.compile(rf"\bhow many ({'|'.join(_UNITS)})s?\b")
+_UNIT_SAID = re.compile(rf"\b({'|'.join(_UNITS)})s?\b")
 
 
 def _near_unit(asked: int, lowered_sentence: str) -> bool:
@@ -645,7 +645,8 @@ class ExtractiveComposer:
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
         # (what a post is about, "melasma" in "can I go swimming after toning for melasma?", is
         # not the activity either)
-        about = {t for h in hits for t in tokens(h.chunk.title)}
+        title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
+        about = set().union(*title_words.values())
         activity = (
             {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY | about}
             if (_RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)) and not _REPEAT_Q.search(lowered)
@@ -659,7 +660,6 @@ class ExtractiveComposer:
             meanings = [max(a, b) for a, b in zip(meanings, alone, strict=True)]
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
-        title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
         frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
         aliases = _named_by(lowered)
         for name in set(aliases.values()):  # one thing named twice ("hifu, ulthera") counts once
@@ -1124,9 +1124,12 @@ class ExtractiveComposer:
 
 
 # Names the answerer maps to a procedure or body area of its own ("ulthera" is HIFU): never "unknown".
-KNOWN_NAMES = frozenset(
-    word for names in [*PROCEDURES.values(), *AREAS.values()] for name in names for word in re.findall(r"[a-z]+", name)
+# Each procedure's or area's names: their words, and the stems the archive must use for one of them.
+_NAME_GROUPS = tuple(
+    (frozenset(word for name in names for word in re.findall(r"[a-z]+", name)), [tokens(name) for name in names])
+    for names in [*PROCEDURES.values(), *AREAS.values()]
 )
+KNOWN_NAMES = frozenset().union(*(words for words, _ in _NAME_GROUPS))
 # Words that name a procedure: a rare word before one names a kind of it ("tca peel").
 PROCEDURE_HEADS = frozenset(
     [*(name for names in PROCEDURES.values() for name in names if " " not in name), "laser", "lasers", "lift", "lifts"]
@@ -1137,11 +1140,7 @@ def covered_names(known: Callable[[str], bool]) -> frozenset[str]:
     """The words of KNOWN_NAMES whose procedure or body area the archive covers (``known``:
     whether the archive uses a word): "ulthera" when a post is about HIFU, but not
     "microneedling" when no post names it."""
-    out: set[str] = set()
-    for names in [*PROCEDURES.values(), *AREAS.values()]:
-        if any(all(known(t) for t in tokens(name)) for name in names):
-            out.update(word for name in names for word in re.findall(r"[a-z]+", name))
-    return frozenset(out)
+    return frozenset().union(*(words for words, stems in _NAME_GROUPS if any(all(map(known, s)) for s in stems)))
 
 
 # Kinds of treatment a clinic may be asked about: a question naming one the archive never
