@@ -862,6 +862,29 @@ def test_two_things_compared_get_each_figure_from_one_list(pipeline, question: s
     assert len({c.post_id for c in answer.citations[:2]}) == 1, answer.citations
 
 
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("how often do bruising and infection happen after a thread lift", ("26%", "2%")),
+        ("실리프팅 부작용 중에 멍이랑 감염 각각 몇퍼센트예요?", ("26%", "2%")),
+        ("실리프팅 부작용 중에 붓기랑 통증 중에 뭐가 더 많아요?", ("16%", "11%")),
+    ],
+)
+def test_a_figure_asked_of_two_things_is_given_for_each(pipeline, question: str, figures: tuple[str, str]) -> None:
+    """ "How often do X and Y happen?" asks two figures; so does Korean "X랑 Y" (each, or which
+    is more common): the answer's first paragraph gives both, from the one list."""
+    answer = pipeline.answer(question)
+    lead = answer.answer.split("\n\n")[0]
+    assert all(f in lead for f in figures), answer.answer
+    assert len({c.post_id for c in answer.citations[:2]}) == 1, answer.citations
+
+
+def test_two_procedures_weighed_in_korean_get_each_figure(pipeline) -> None:
+    answer = pipeline.answer("실리프팅이랑 하이푸 중에 효과 더 오래가는 거 뭐예요?")
+    lead = answer.answer.split("\n\n")[0]
+    assert "12 to 18 months" in lead and "6 to 12 months" in lead, answer.answer
+
+
 def test_the_two_sides_of_a_comparison_are_short_names() -> None:
     assert alternatives("after a thread lift, is bruising or swelling more common?") == (
         "after a thread lift , is bruising more common ?",
@@ -874,6 +897,11 @@ def test_the_two_sides_of_a_comparison_are_short_names() -> None:
     assert alternatives("is bruising or swelling normal after a thread lift") is None  # nothing compared
     assert alternatives("which lasts longer, hifu or a thread lift?") is None  # procedures: asked whole
     assert alternatives("are most people fine with the pain or do many of them need breaks?") is None  # clauses
+    assert alternatives("how often do bruising and infection happen?") == (
+        "how often do bruising ?",
+        "how often do infection happen ?",
+    )
+    assert alternatives("can i eat and drink after botox") is None  # no figure asked
 
 
 def test_an_area_the_question_rules_out_is_not_asked_about() -> None:

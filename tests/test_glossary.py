@@ -79,3 +79,34 @@ def test_a_phrase_of_the_table_is_replaced_whole_however_it_is_joined() -> None:
 )
 def test_everyday_korean_for_what_the_posts_describe_is_searched_in_their_words(question: str, term: str) -> None:
     assert term in default_glossary().translate(question)
+
+
+@pytest.mark.parametrize(
+    ("message", "named"),
+    [
+        ("필러 맞고 붓기랑 멍 며칠 가요?", ", swelling and bruising"),  # named together: each is asked
+        ("멍과 붓기 얼마나 가요?", "bruising and swelling"),
+        ("실리프팅 부작용 중에 붓기랑 통증 중에 뭐가 더 많아요?", "side effects , swelling or pain"),  # weighed
+        ("실리프팅이랑 하이푸 중에 효과 더 오래가는 거 뭐예요?", "thread lifting or HIFU ,"),
+        ("보톡스 아니면 필러 뭐가 더 오래가요?", "botox or filler"),
+        # the words of one name stay together, each side keeping its own
+        ("필러 붓기랑 실리프팅 붓기 중에 뭐가 더 오래가요?", "filler swelling or thread lifting swelling"),
+    ],
+)
+def test_things_a_korean_message_names_together_stay_together(message: str, named: str) -> None:
+    """The particle between two terms ("랑", "과", "아니면") is kept as "and" / "or" (when the
+    message weighs them), set apart by commas from the other words, so the answerer asks the
+    question of each (it would see a bag of words otherwise)."""
+    assert named in default_glossary().translate(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "실리프팅하고 멍 들었는데 언제 없어져요",  # "I had a thread lift and bruised"
+        "아이스픽 흉터도 프락셀로 좋아지나요? 몇프로나 개선돼요?",  # "나": "about what percent"
+    ],
+)
+def test_particles_that_do_not_join_two_things_are_not_read_as_and(message: str) -> None:
+    translated = default_glossary().translate(message)
+    assert " and " not in translated and " or " not in translated, translated

@@ -267,7 +267,33 @@ def test_thoughts_of_self_harm_get_the_crisis_line(gate: SafetyGate, message: st
 
 
 @pytest.mark.parametrize(
-    "message", ["this itching is killing me lol", "가려워 죽겠어요 ㅠㅠ 정상인가요", "I'm dying to try HIFU"]
+    "message",
+    [
+        "since the filler went wrong i keep thinking my family would be better off without me",
+        "some nights i honestly wish i was never born, anyway how long does bruising last",
+        "i dont want to wake up tomorrow with this face",
+        "i cant go on like this after the lift",
+        "나 없으면 가족들이 더 편할 것 같아요",
+        "그냥 아침에 안 깨어났으면 좋겠어요",
+    ],
+)
+def test_passive_thoughts_of_dying_are_caught_by_the_table(message: str) -> None:
+    """Wishing not to be alive, said without the word "die", is a crisis too: the table's own
+    patterns catch it, whatever the learned check makes of the rest of the message."""
+    verdict = load_safety().check_patterns(message)
+    assert verdict is not None and verdict.status is Status.URGENT and verdict.concept == "self_harm", verdict
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "this itching is killing me lol",
+        "가려워 죽겠어요 ㅠㅠ 정상인가요",
+        "I'm dying to try HIFU",
+        "can't go on a plane for a week after a thread lift?",
+        "마취에서 안 깨어나면 어떡해요?",
+        "여드름 흉터 없어지고 싶어요",
+    ],
 )
 def test_figures_of_speech_about_dying_are_not_self_harm(gate: SafetyGate, message: str) -> None:
     verdict = gate.check(message)

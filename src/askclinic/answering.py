@@ -843,7 +843,7 @@ class ExtractiveComposer:
             if picked:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
-        if MULTI_PART.search(lowered):
+        if MULTI_PART.search(lowered) or alternatives(lowered):
             compared: list[Candidate] = []
             if not _WHY_Q.search(lowered):  # "why does X fade faster than Y?" asks for the reason
                 compared = (
@@ -1191,6 +1191,10 @@ _COMPARES = re.compile(
     r"\b(more|less|most|least|which|higher|lower|bigger|smaller|longer|shorter|better|worse|rarer|versus|vs|compared?)\b"
 )
 _OR = re.compile(r"\s(?:or|vs\.?|versus)\s")
+_AND = re.compile(r"\s(?:and|&)\s")
+# A question asking for a figure (a rate, a time, a count): asked of two things joined by "and",
+# it asks it of each.
+_FIGURE_Q = re.compile(f"{_STAT_Q.pattern}|{_TIME_Q.pattern}|{_COUNT_Q.pattern}")
 _WORD = re.compile(r"[\w'%-]+|[^\w\s]")
 # Words that end the name of a compared thing, read away from "or": "is [bruising] or [swelling] more common"
 _NOT_COMPARED = frozenset(
@@ -1211,11 +1215,14 @@ def _name_length(words: list[str]) -> int:
 
 def alternatives(lowered: str) -> tuple[str, str] | None:
     """A comparison of two things named around "or" ("after a thread lift, is bruising or
-    swelling more common?"), as the question asked of each: (".. is bruising more common?",
+    swelling more common?"), or two things a figure is asked of ("how often do bruising and
+    infection happen?"), as the question asked of each: (".. is bruising more common?",
     ".. is swelling more common?"); None when the question compares nothing or the two sides
     are not short names (a clause, a whole question)."""
-    found = _OR.search(lowered)
-    if not found or not _COMPARES.search(lowered):
+    found = _OR.search(lowered) if _COMPARES.search(lowered) else None
+    if found is None and _FIGURE_Q.search(lowered):
+        found = _AND.search(lowered) or _OR.search(lowered)
+    if found is None:
         return None
     left = _WORD.findall(lowered[: found.start()])
     right = _WORD.findall(lowered[found.end() :])

@@ -24,6 +24,15 @@ PART_SEPARATOR = ";"  # between the English search terms of a Korean message's p
 _KO_CLAUSE = re.compile(r"(?<=[?？!])\s*|(?<=[.。])\s+|(?<=[\uac00-\ud7a3]고)\s+|\s+그리고\s+")
 # Question words: a clause holding one asks something of its own.
 _KO_ASKS = re.compile(r"며칠|언제|몇|얼마|어떻게|어떤|어느|뭐|무엇|무슨|왜|어디")
+# What may stand between two glossary terms the message names together: "멍이랑 감염", "멍과
+# 붓기", "A 아니면 B", "A vs B". Not "하고": after a procedure it is "did and" ("실리프팅하고 멍
+# 들었는데"); not "나": it is also "about" ("몇프로나").
+_KO_AND = re.compile(r"\s*(?:이랑|랑|와|과|및|아니면|또는|혹은|vs\.?|or|[,/&+])\s*")
+# A message that weighs the two against each other ("A랑 B 중에 뭐가 더 오래가요?", "A보다",
+# "비교하면", "차이"): the two are alternatives, read as "A or B".
+_JOINERS = ("and", "or")
+_STRUCTURE = (",", *_JOINERS)
+_KO_COMPARES = re.compile(r"중에|중 (?:뭐|어느|어떤)|둘 ?중|보다|더 |비교|차이|어느 ?쪽|vs")
 
 
 def is_korean(text: str) -> bool:
@@ -113,17 +122,52 @@ class Glossary:
 
     def translate(self, text: str) -> str:
         """English search terms for the Korean parts of ``text`` (English parts are kept)."""
-        terms: list[str] = []
+        found: list[tuple[str, str]] = []  # (english term, the text between it and the one before)
         rest: list[str] = []
         done = 0
         lowered = text.lower()
         for start, end, english in self.matches(text):
-            terms.append(english)
+            found.append((english, lowered[done:start]))
             rest.append(lowered[done:start] + " ")
             done = end
+        terms = _joined(found, "or" if _KO_COMPARES.search(lowered) else "and")
         rest.append(lowered[done:])
         kept = _LATIN.findall("".join(rest))  # English words and numbers inside the question
-        return " ".join(dict.fromkeys([*terms, *kept]))
+        return " ".join(_once(terms, kept))
+
+
+def _joined(found: list[tuple[str, str]], joiner: str) -> list[str]:
+    """The English terms in order, two named together ("멍이랑 감염") joined by ``joiner`` ("and",
+    or "or" when the message weighs them) and set apart by commas from the words around them
+    unless those belong to the same name ("필러 붓기랑 실리프팅 붓기": "filler swelling or thread
+    lifting swelling"), as English would write it: "side effects, bruising or infection, which is"."""
+
+    def paired(i: int) -> bool:
+        return 0 < i < len(found) and found[i][0] != found[i - 1][0] and bool(_KO_AND.fullmatch(found[i][1]))
+
+    def glued(i: int) -> bool:  # only spaces between this term and the one before: one name
+        return 0 < i < len(found) and not found[i][1].strip()
+
+    terms: list[str] = []
+    for i, (english, _) in enumerate(found):
+        if paired(i):
+            terms.append(joiner)
+        elif terms and ((paired(i + 1) and not glued(i)) or (paired(i - 1) and not glued(i))):
+            terms.append(",")
+        terms.append(english)
+    return terms
+
+
+def _once(terms: list[str], kept: list[str]) -> list[str]:
+    """Each term once, then the English words kept from the message, except the commas and
+    joiners of ``_joined`` and a term repeated next to one ("filler swelling or thread lifting
+    swelling": both sides name the swelling)."""
+    out: list[str] = []
+    for i, term in enumerate(terms):
+        near = any(t in _JOINERS for t in terms[max(0, i - 2) : i + 3])
+        if term in _STRUCTURE or near or term not in out:
+            out.append(term)
+    return [*out, *(w for w in dict.fromkeys(kept) if w not in out)]
 
 
 def load_glossary(path: Path | None = None) -> Glossary:
