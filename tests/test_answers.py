@@ -391,6 +391,12 @@ def test_how_long_a_visit_takes_is_answered_in_minutes_or_not_at_all(pipeline) -
     assert peel.status is Status.ABSTAINED, peel.answer  # the post gives days of peeling, not minutes
 
 
+def test_how_many_sessions_it_takes_is_a_count_not_a_visit_length(pipeline) -> None:
+    """ "How many sessions does it take?" counts the course; "takes about 20 minutes" is no answer."""
+    answer = pipeline.answer("how many sessions does laser toning take")
+    assert "10 to 12 sessions" in first_sentence(answer.answer), answer.answer
+
+
 def test_how_many_units_is_answered_by_a_number_of_them_or_not_at_all(pipeline) -> None:
     """ "How many ml" for the chin: the chin's "12 to 24 months" is no answer, nor anything else."""
     chin = pipeline.answer("how many ml of filler do u usually use for the chin")

@@ -110,3 +110,17 @@ def test_things_a_korean_message_names_together_stay_together(message: str, name
 def test_particles_that_do_not_join_two_things_are_not_read_as_and(message: str) -> None:
     translated = default_glossary().translate(message)
     assert " and " not in translated and " or " not in translated, translated
+
+
+@pytest.mark.parametrize(
+    ("message", "term"),
+    [
+        ("실리프팅 하고 얼굴 저린 느낌 생기는 사람 많아요?", "tingling"),  # 저리 + ㄴ
+        ("실리프팅 하고 얼굴이 저릴 수도 있어요?", "tingling"),  # 저리 + ㄹ
+        ("필러 맞고 붓기 언제 빠져요?", "swelling"),  # the form as listed still matches
+    ],
+)
+def test_a_conjugated_korean_word_matches_its_listed_stem(message: str, term: str) -> None:
+    """Korean conjugates by adding a final consonant to the stem's last syllable ("저리" ->
+    "저린", "저릴"): the glossary lists the stem once and matches every such form."""
+    assert term in default_glossary().translate(message)

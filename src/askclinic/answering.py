@@ -132,6 +132,9 @@ _VISIT_LENGTH_Q = re.compile(
     r"\b(session|appointment|procedure|treatment|injection|injecting|visit)s?\b"
     r"(?! (course|series|plan|results?|effects?))"
 )
+_VISITS_COUNTED = re.compile(
+    r"\bhow many (?:more )?(?:sessions?|appointments?|treatments?|visits?|rounds?|injections?)\b"
+)
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 # "Does laser toning hurt?" is answered by a sentence saying how it feels ("warm and prickly",
 # "Mild and easy to tolerate: 48%"), never by another sentence of the same post.
@@ -622,7 +625,8 @@ class ExtractiveComposer:
         body_areas = areas - FACE_AREAS
         other_areas_only = _other_areas_only(hits, areas & FACE_AREAS)
         post_areas: dict[str, set[str]] = {}
-        wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered))
+        # "how many sessions does it take?" counts visits; it does not ask how long one lasts
+        wants_visit_length = bool(_VISIT_LENGTH_Q.search(lowered)) and not _VISITS_COUNTED.search(lowered)
         as_typed = (typed or question).lower()
         wants_price = asks_price(as_typed)  # as typed: a glossary may add "cost"
         wants_hours = bool(_HOURS_Q.search(as_typed))

@@ -6,6 +6,7 @@ The table lives in ``data/glossary.yaml`` so clinic staff can extend it without 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -96,27 +97,37 @@ class Glossary:
 
     @cached_property
     def _forms(self) -> dict[str, str]:
-        """Korean form without spaces -> English term (the longest form first, as listed)."""
+        """Korean form, spelled in jamo without spaces -> English term (the longest form first, as listed)."""
         forms: dict[str, str] = {}
         for form, english in self.pairs:
-            forms.setdefault("".join(form.split()), english)
+            forms.setdefault("".join(j for _, j, _ in _jamo("".join(form.split()))), english)
         return forms
 
     def matches(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, english) of the Korean forms in ``text``: left to right, longest first.
-        Spaces do not count (patients write "시술시간" and "시술 시간" alike)."""
-        kept = [(i, c) for i, c in enumerate(text.lower()) if not c.isspace()]
-        squeezed = "".join(c for _, c in kept)
+        Spaces do not count (patients write "시술시간" and "시술 시간" alike). A form whose last
+        syllable ends in a vowel also matches that syllable with a final consonant, the way
+        Korean conjugates ("저리" in "저린", "저릴"; "아파" in "아팠어요")."""
+        letters = _jamo(text.lower())
+        spelled = "".join(j for _, j, _ in letters)
         forms = self._forms
         longest = max((len(k) for k in forms), default=0)
+        n = len(letters)
         i = 0
-        while i < len(squeezed):
-            for size in range(min(longest, len(squeezed) - i), 0, -1):
-                found = forms.get(squeezed[i : i + size])
-                if found:
-                    yield kept[i][0], kept[i + size - 1][0] + 1, found
-                    i += size
-                    break
+        while i < n:
+            for size in range(min(longest, n - i), 0, -1):
+                end = i + size
+                found = forms.get(spelled[i:end])
+                if not found or not letters[i][2]:
+                    continue
+                if end < n and not letters[end][2]:  # the form ends inside a syllable
+                    final = _FINAL_FIRST <= ord(spelled[end]) <= _FINAL_LAST
+                    if not (final and _is_vowel(spelled[end - 1]) and (end + 1 == n or letters[end + 1][2])):
+                        continue
+                    end += 1  # the conjugated syllable's final consonant
+                yield letters[i][0], letters[end - 1][0] + 1, found
+                i = end
+                break
             else:
                 i += 1
 
@@ -168,6 +179,24 @@ def _once(terms: list[str], kept: list[str]) -> list[str]:
         if term in _STRUCTURE or near or term not in out:
             out.append(term)
     return [*out, *(w for w in dict.fromkeys(kept) if w not in out)]
+
+
+_FINAL_FIRST, _FINAL_LAST = 0x11A8, 0x11C2  # final consonants (jongseong), as NFD spells them
+
+
+def _is_vowel(jamo: str) -> bool:
+    return 0x1161 <= ord(jamo) <= 0x1175
+
+
+def _jamo(text: str) -> list[tuple[int, str, bool]]:
+    """(index in ``text``, letter, whether a syllable starts there) for each letter of ``text``
+    but spaces, Hangul syllables spelled out in jamo."""
+    out: list[tuple[int, str, bool]] = []
+    for i, c in enumerate(text):
+        if c.isspace():
+            continue
+        out.extend((i, j, k == 0) for k, j in enumerate(unicodedata.normalize("NFD", c)))
+    return out
 
 
 def load_glossary(path: Path | None = None) -> Glossary:
