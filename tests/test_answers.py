@@ -12,6 +12,7 @@ from askclinic.answering import (
     alternatives,
     asked_areas,
     asked_sentences,
+    compares_unknown,
     without_procedure,
 )
 from askclinic.safety import DISCLAIMER
@@ -889,6 +890,24 @@ def test_two_procedures_weighed_in_korean_get_each_figure(pipeline) -> None:
     answer = pipeline.answer("실리프팅이랑 하이푸 중에 효과 더 오래가는 거 뭐예요?")
     lead = answer.answer.split("\n\n")[0]
     assert "12 to 18 months" in lead and "6 to 12 months" in lead, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["is infection or a keloid more likely after threads?", "for laser hair removal which is better, diode or nd yag"],
+)
+def test_a_comparison_with_a_side_no_post_names_is_not_answered(pipeline, question: str) -> None:
+    """The posts give the infection rate but say nothing of keloids: the comparison cannot be
+    made, and the infection figure alone would read as an answer to it."""
+    assert pipeline.answer(question).status is Status.ABSTAINED
+
+
+def test_a_side_is_unknown_only_when_none_of_its_own_words_is_known() -> None:
+    known = {"bruis", "swell", "infect", "thread", "tingl", "common", "more"}.__contains__
+    assert compares_unknown("is bruising or swelling more common after threads", known) is False
+    assert compares_unknown("is infection or a keloid more common after threads", known) is True
+    assert compares_unknown("which is more common, tingling or a rash", known) is True
+    assert compares_unknown("how often do bruising and keloids happen", known) is False  # not weighed
 
 
 def test_the_two_sides_of_a_comparison_are_short_names() -> None:

@@ -1191,6 +1191,18 @@ def compares_makes(text: str, known: Callable[[str], bool]) -> bool:
     return False
 
 
+def compares_unknown(text: str, known: Callable[[str], bool]) -> bool:
+    """Whether ``text`` weighs two things against each other ("diode or nd yag, which is
+    better?", "is infection or a keloid more likely?") and the archive (``known``: whether it
+    uses a word) names nothing of one of them: no post can make that comparison."""
+    lowered = text.lower()
+    sides = alternatives(lowered) if _OR.search(lowered) and _COMPARES.search(lowered) else None
+    if sides is None:
+        return False
+    first, second = (set(tokens(side)) for side in sides)
+    return any(own and not any(known(t) for t in own) for own in (first - second, second - first))
+
+
 _COMPARES = re.compile(
     r"\b(more|less|most|least|which|higher|lower|bigger|smaller|longer|shorter|better|worse|rarer|versus|vs|compared?)\b"
 )

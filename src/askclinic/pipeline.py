@@ -23,6 +23,7 @@ from .answering import (
     TREATMENT_KINDS,
     ExtractiveComposer,
     compares_makes,
+    compares_unknown,
     covered_names,
     procedures_named,
     without_procedure,
@@ -134,11 +135,14 @@ class AskPipeline:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         index = self.search.index
         known = covered_names(lambda token: token in index.df)
-        if index.unknown_names(query.text, known, TREATMENT_KINDS, PROCEDURE_HEADS) or any(
-            compares_makes(text, lambda token: token in index.df) for text in (clean, query.text)
+        if (
+            index.unknown_names(query.text, known, TREATMENT_KINDS, PROCEDURE_HEADS)
+            or any(compares_makes(text, lambda token: token in index.df) for text in (clean, query.text))
+            or compares_unknown(query.text, lambda token: token in index.df)
         ):
-            # it asks about a treatment or product no post names, or compares makes of one the
-            # posts never name ("ulthera or shurink?"): an answer about another would mislead
+            # it asks about a treatment or product no post names, compares makes of one the posts
+            # never name ("ulthera or shurink?") or weighs something against a thing no post
+            # names ("diode or nd yag?"): an answer about another would mislead
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         kinds = wanted(clean)
         if kinds:  # who wrote it / when was it posted: from the post's record, or not at all
