@@ -28,11 +28,11 @@ _KO_ASKS = re.compile(r"며칠|언제|몇|얼마|어떻게|어떤|어느|뭐|무
 # What may stand between two glossary terms the message names together: "멍이랑 감염", "멍과
 # 붓기", "A 아니면 B", "A vs B". Not "하고": after a procedure it is "did and" ("실리프팅하고 멍
 # 들었는데"); not "나": it is also "about" ("몇프로나").
-_KO_AND = re.compile(r"\s*(?:이랑|랑|와|과|및|아니면|또는|혹은|vs\.?|or|[,/&+])\s*")
-# A message that weighs the two against each other ("A랑 B 중에 뭐가 더 오래가요?", "A보다",
-# "비교하면", "차이"): the two are alternatives, read as "A or B".
+_KO_JOIN = re.compile(r"\s*(?:이랑|랑|와|과|및|아니면|또는|혹은|vs\.?|or|[,/&+])\s*")
 _JOINERS = ("and", "or")
 _STRUCTURE = (",", *_JOINERS)
+# A message that weighs the two against each other ("A랑 B 중에 뭐가 더 오래가요?", "A보다",
+# "비교하면", "차이"): the two are alternatives, read as "A or B".
 _KO_COMPARES = re.compile(r"중에|중 (?:뭐|어느|어떤)|둘 ?중|보다|더 |비교|차이|어느 ?쪽|vs")
 
 
@@ -154,7 +154,7 @@ def _joined(found: list[tuple[str, str]], joiner: str) -> list[str]:
     lifting swelling"), as English would write it: "side effects, bruising or infection, which is"."""
 
     def paired(i: int) -> bool:
-        return 0 < i < len(found) and found[i][0] != found[i - 1][0] and bool(_KO_AND.fullmatch(found[i][1]))
+        return 0 < i < len(found) and found[i][0] != found[i - 1][0] and bool(_KO_JOIN.fullmatch(found[i][1]))
 
     def glued(i: int) -> bool:  # only spaces between this term and the one before: one name
         return 0 < i < len(found) and not found[i][1].strip()

@@ -134,11 +134,12 @@ class AskPipeline:
         if not hits or self._unrelated(hits):
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
         index = self.search.index
-        known = covered_names(lambda token: token in index.df)
+        uses = index.df.__contains__  # whether the archive uses a word (a stem)
+        known = covered_names(uses)
         if (
             index.unknown_names(query.text, known, TREATMENT_KINDS, PROCEDURE_HEADS)
-            or any(compares_makes(text, lambda token: token in index.df) for text in (clean, query.text))
-            or compares_unknown(query.text, lambda token: token in index.df)
+            or any(compares_makes(text, uses) for text in (clean, query.text))
+            or compares_unknown(query.text, uses)
         ):
             # it asks about a treatment or product no post names, compares makes of one the posts
             # never name ("ulthera or shurink?") or weighs something against a thing no post
