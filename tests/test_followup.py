@@ -134,6 +134,21 @@ def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history,
 
 
 @pytest.mark.parametrize(
+    ("question", "history", "gone", "kept"),
+    [
+        ("턱은요?", ["입술필러 얼마나 유지돼요?"], "입술", "필러"),
+        ("코는?", ["입술 필러 얼마나 가?"], "입술", "필러"),
+        ("and the chin?", ["how long does lip filler last"], "lip", "filler"),
+    ],
+)
+def test_a_follow_up_naming_another_area_drops_the_last_area(question, history, gone, kept) -> None:
+    """ "턱은요?" after a lip filler question asks about chin filler: carrying "입술필러" would
+    answer with the lips' figure."""
+    asked = rewrite(question, history)
+    assert gone not in asked and kept in asked, asked
+
+
+@pytest.mark.parametrize(
     ("question", "history", "kept"),
     [
         ("bruises?", ["how long does lip filler swelling last?"], {"filler"}),

@@ -324,6 +324,8 @@ def rewrite(
             carried = [*procedure_words(context, glossary), *carried]
         return _with(body, carried)
     carried = procedure_words(context, glossary) if context else []
+    if _names_area(own, glossary):  # "턱은요?" after "입술필러 얼마나 유지돼요?": filler, not lip filler
+        carried = [_without_area(w, glossary) for w in carried]
     if compares and context and own_procedures:
         # "longer than for hifu??" after "how long is the numbing cream on for fractional laser":
         # the last question, asked of both procedures
@@ -339,7 +341,7 @@ def rewrite(
         # procedure, not of the dry skin)
         carried += topic_words(previous, glossary)
     # "full legs?" after "how long does an underarm session take?": the same question, of another area
-    of_an_area = len(words) <= SHORT_FOLLOW_UP and any(_AREA_WORDS.fullmatch(w) for w in own)
+    of_an_area = len(words) <= SHORT_FOLLOW_UP and _names_area(own, glossary)
     if (connected or compares or of_an_area) and not _frame(body, glossary):
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
         carried += _frame(previous, glossary).split()
@@ -368,6 +370,32 @@ def _without_procedures(text: str, glossary: Glossary) -> str:
     for name in sorted(procedure_words(plain, glossary), key=len, reverse=True):
         plain = re.sub(re.escape(name), " ", plain, flags=re.IGNORECASE)
     return " ".join(_AREA_WORDS.sub(" ", plain).split())
+
+
+def _names_area(words: Sequence[str], glossary: Glossary) -> bool:
+    """Whether one of ``words`` (English, or Korean glossary forms) names a part of the body."""
+    return any(
+        _AREA_WORDS.search(w) if w.isascii() else any(_AREA_WORDS.fullmatch(e) for _, _, e in glossary.matches(w))
+        for w in words
+    )
+
+
+def _without_area(name: str, glossary: Glossary) -> str:
+    """A procedure's name without the body area it was named with ("lip filler" -> "filler",
+    "입술필러" -> "필러"), for a follow-up that names an area of its own."""
+    if name.isascii():
+        return " ".join(_AREA_WORDS.sub(" ", name).split()) or name
+    kept, done = [], 0
+    for start, end, english in glossary.matches(name):
+        kept.append(name[done:start])
+        plain = " ".join(_AREA_WORDS.sub(" ", english).split())
+        if plain == english:
+            kept.append(name[start:end])
+        elif plain:  # the area and the procedure in one form: the procedure's own form
+            kept.append(glossary.korean(plain) or name[start:end])
+        done = end
+    kept.append(name[done:])
+    return " ".join("".join(kept).split()) or name
 
 
 def _with(body: str, words: Sequence[str]) -> str:

@@ -103,6 +103,18 @@ class Glossary:
             forms.setdefault("".join(j for _, j, _ in _jamo("".join(form.split()))), english)
         return forms
 
+    @cached_property
+    def _korean_of(self) -> dict[str, str]:
+        """English term -> its shortest Korean form ("filler" -> "필러")."""
+        out: dict[str, str] = {}
+        for form, english in sorted(self.pairs, key=lambda p: len(p[0])):
+            out.setdefault(english, form)
+        return out
+
+    def korean(self, english: str) -> str | None:
+        """A Korean form the glossary gives for ``english``, if any."""
+        return self._korean_of.get(english)
+
     def matches(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, english) of the Korean forms in ``text``: left to right, longest first.
         Spaces do not count (patients write "시술시간" and "시술 시간" alike). A form whose last
