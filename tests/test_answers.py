@@ -587,6 +587,17 @@ def test_why_is_answered_by_a_sentence_that_says_so(pipeline, question: str) -> 
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["why would going to the dentist matter after a thread lift?", "실리프팅 하고 치과 치료는 왜 미뤄야 돼요?"],
+)
+def test_why_is_not_answered_by_a_line_of_a_list(pipeline, question: str) -> None:
+    """The aftercare list's "Dental treatment for 3 weeks" says what to avoid, not why: the
+    sentence that explains (keeping the mouth open pulls on the threads) answers."""
+    answer = pipeline.answer(question)
+    assert "pull on the threads" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(
     ("message", "asked"),
     [
         ("how long does one session take? trying to fit it into my lunch break", ["how long does one session take?"]),

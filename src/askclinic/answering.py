@@ -205,6 +205,12 @@ def _extremes(question: str) -> list[str]:
     return list(dict.fromkeys(kind for _, kind in sorted(found)))
 
 
+def _list_item(sentence: str) -> bool:
+    """A line of a list ("Dental treatment for 3 weeks"), not a sentence of prose: it says what,
+    never why."""
+    return not sentence.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", ")"))
+
+
 def _figure(line: str) -> float | None:
     match = _FIGURE.search(line)
     return float(match.group(1).replace(",", "")) if match else None
@@ -268,7 +274,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "meaning": SEMANTIC_WEIGHT,  # cosine of the question to "title. sentence"
     "passage_match": 2.0,  # e5 question-to-passage cosine, less MIN_PASSAGE_MATCH
     "explains": WHY_BONUS,  # a why question, and the sentence explains (because, due to)
-    "bare_figure_for_why": -WHY_BONUS,  # a why question, and the sentence is a bare figure
+    "bare_figure_for_why": -WHY_BONUS,  # a why question, and the sentence is a bare figure or a list line
     "rate_for_rate": 0.3,  # "how common" and a percentage
     "time_for_time": 0.3,  # "how long / when" and a time
     "number_for_count": 0.2,  # "how many / how much" and a number
@@ -730,7 +736,9 @@ class ExtractiveComposer:
                 "retrieval": hit.score / top,
                 "meaning": meaning,
                 "explains": float(wants_reason and bool(_BECAUSE.search(sentence))),
-                "bare_figure_for_why": float(wants_reason and bool(STAT_LINE.match(sentence))),
+                "bare_figure_for_why": float(
+                    wants_reason and (bool(STAT_LINE.match(sentence)) or _list_item(sentence))
+                ),
                 "rate_for_rate": float(wants_stat and "%" in sentence),
                 "time_for_time": float(timed),
                 "number_for_count": float(not timed and wants_count and bool(_NUMBER.search(sentence))),
