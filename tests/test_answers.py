@@ -239,6 +239,14 @@ def test_every_citation_quote_is_a_sentence_of_its_post(pipeline) -> None:
 THREAD_POSTS = {"000_fbae221e59e76ca3.txt", "008_thread-lift-safety.txt"}
 
 
+def test_a_short_part_that_asks_still_gets_its_answer(pipeline) -> None:
+    """ "... and how often do I have to come in?" holds one topic word; it is a part all the same
+    (opening with a question word), and the answer gives the spacing as well as the count."""
+    answer = pipeline.answer("how many toning sessions am i looking at for melasma and how often do i have to come in")
+    first = first_sentence(answer.answer)
+    assert "10 to 12 sessions" in first and "1 to 2 weeks apart" in first, answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "figures"),
     [

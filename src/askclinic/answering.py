@@ -193,6 +193,7 @@ _PARTS = re.compile(
     r"|,\s*(?=(?:how|what|when|which|why)\b)",
     re.I,
 )
+_WH_OPENS = re.compile(r"(?:how|what|when|which|why)\b")
 _MAX_WORDS = re.compile(r"\b(most|highest|commonest|biggest|largest|greatest|longest|worst)\b")
 _MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely)\b")
 _FIGURE = re.compile(r"(\d[\d.,]*)\s*%")
@@ -1045,7 +1046,9 @@ class ExtractiveComposer:
             parts = [p.strip() for p in question.split(PART_SEPARATOR) if tokens(p)]
         else:
             parts = [p.strip(" ,.") for p in _PARTS.split(question) if p and p.strip(" ,.")]
-            parts = [p for p in parts if len(tokens(p)) >= 2]
+            # a part of one topic word still asks if it opens with a question word ("how often do
+            # i have to come in?"); other short parts are chatter
+            parts = [p for p in parts if len(tokens(p)) >= 2 or (tokens(p) and _WH_OPENS.match(p.lower()))]
         if not 2 <= len(parts) <= MAX_PARTS:
             return []
         asked = [part if procedures_named(part) or not named else f"{part} {named}" for part in parts]
