@@ -188,12 +188,12 @@ MULTI_PART = re.compile(
     r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type)|same as)\b|\?.+\?|;"
 )
 # Where a question in parts splits: "... and how long ...", "..., and can I ...", "..., how far apart".
+_WH = "how|what|when|which|why"  # the question words a part of a question may open with
 _PARTS = re.compile(
-    r",?\s+and\s+(?=(?:how|what|when|which|is|are|does|do|can|will|should|why)\b)"
-    r"|,\s*(?=(?:how|what|when|which|why)\b)",
+    rf",?\s+and\s+(?=(?:{_WH}|is|are|does|do|can|will|should)\b)|,\s*(?=(?:{_WH})\b)",
     re.I,
 )
-_WH_OPENS = re.compile(r"(?:how|what|when|which|why)\b")
+_WH_OPENS = re.compile(rf"(?:{_WH})\b")
 _MAX_WORDS = re.compile(r"\b(most|highest|commonest|biggest|largest|greatest|longest|worst)\b")
 _MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely)\b")
 _FIGURE = re.compile(r"(\d[\d.,]*)\s*%")

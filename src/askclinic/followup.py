@@ -369,7 +369,12 @@ def _without_procedures(text: str, glossary: Glossary) -> str:
     plain = _TAG.sub(" ", text)
     for name in sorted(procedure_words(plain, glossary), key=len, reverse=True):
         plain = re.sub(re.escape(name), " ", plain, flags=re.IGNORECASE)
-    return " ".join(_AREA_WORDS.sub(" ", plain).split())
+    return _drop_areas(plain)
+
+
+def _drop_areas(text: str) -> str:
+    """``text`` without the words that name body areas, spaces tidied."""
+    return " ".join(_AREA_WORDS.sub(" ", text).split())
 
 
 def _names_area(words: Sequence[str], glossary: Glossary) -> bool:
@@ -384,11 +389,11 @@ def _without_area(name: str, glossary: Glossary) -> str:
     """A procedure's name without the body area it was named with ("lip filler" -> "filler",
     "입술필러" -> "필러"), for a follow-up that names an area of its own."""
     if name.isascii():
-        return " ".join(_AREA_WORDS.sub(" ", name).split()) or name
+        return _drop_areas(name) or name
     kept, done = [], 0
     for start, end, english in glossary.matches(name):
         kept.append(name[done:start])
-        plain = " ".join(_AREA_WORDS.sub(" ", english).split())
+        plain = _drop_areas(english)
         if plain == english:
             kept.append(name[start:end])
         elif plain:  # the area and the procedure in one form: the procedure's own form

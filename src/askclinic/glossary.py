@@ -127,10 +127,13 @@ class Glossary:
         n = len(letters)
         i = 0
         while i < n:
+            if not letters[i][2]:  # a form starts where a syllable does
+                i += 1
+                continue
             for size in range(min(longest, n - i), 0, -1):
                 end = i + size
                 found = forms.get(spelled[i:end])
-                if not found or not letters[i][2]:
+                if not found:
                     continue
                 if end < n and not letters[end][2]:  # the form ends inside a syllable
                     final = _FINAL_FIRST <= ord(spelled[end]) <= _FINAL_LAST
