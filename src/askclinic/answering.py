@@ -133,7 +133,7 @@ _VISIT_LENGTH_Q = re.compile(
     r"(?! (course|series|plan|results?|effects?))"
 )
 _VISITS_COUNTED = re.compile(
-    r"\bhow many (?:more )?(?:sessions?|appointments?|treatments?|visits?|rounds?|injections?)\b"
+    r"\bhow many (?:[\w-]+ ){0,3}?(?:sessions?|appointments?|treatments?|visits?|rounds?|injections?)\b"
 )
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 # "Does laser toning hurt?" is answered by a sentence saying how it feels ("warm and prickly",
