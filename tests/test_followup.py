@@ -287,6 +287,27 @@ def test_a_comparison_follow_up_quotes_what_was_asked_of_both_procedures(pipelin
     assert "30 minutes" in answer.answer and "40 minutes" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("history", "question", "figures"),
+    [
+        (["lip filler how long does it last"], "does chin filler last longer?", ("6 to 9 months", "12 to 24 months")),
+        (["how long does a bruise from jaw botox last"], "is filler bruising worse?", ("3 to 4 days", "5 to 7 days")),
+        (["how long does hifu last"], "and thread lift, does it last longer?", ("6 to 12 months", "12 to 18 months")),
+    ],
+)
+def test_a_comparison_naming_one_side_compares_with_the_conversations_topic(
+    pipeline, history: list[str], question: str, figures: tuple[str, str]
+) -> None:
+    """ "does chin filler last longer?" after lip filler: longer than lip filler, so both figures."""
+    answer = pipeline.answer(rewrite(question, history))
+    assert all(f in answer.answer for f in figures), answer.answer
+
+
+def test_a_comparative_of_the_same_subject_or_with_its_own_other_side_is_not_completed() -> None:
+    assert rewrite("does it last longer if i work out?", ["how long does lip filler last"]).count(" than ") == 0
+    assert " than lip filler" not in rewrite("is chin filler worse than botox?", ["how long does lip filler last"])
+
+
 EMERGENCY = "my lip filler was yesterday and now my lip is turning white and very painful"
 
 

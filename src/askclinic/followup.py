@@ -83,8 +83,14 @@ _SEEN_TO = re.compile(
 # A message that opens with the second half of a comparison ("vs a medium peel, which ...?",
 # "same as for hifu?") compares with what came before, however long it is
 _COMPARES_BACK = re.compile(
-    r"^(?:vs\.?|versus|or|compared (?:to|with)|than|same as)\b|\bsame as\b|\bdifferent (?:from|than)\b"
+    r"^(?:vs\.?|versus|or|compared (?:to|with)|than|same as)\b|\bsame (?:\w+ ){0,2}?as\b|\bdifferent (?:from|than)\b"
 )
+# "does chin filler last longer?", "is filler bruising worse?": a comparison that names one side
+# only; the other side is what the conversation was about
+_BARE_COMPARATIVE = re.compile(
+    r"\b(?:longer|shorter|worse|better|more|less|faster|slower|sooner|quicker|rarer|commoner|stronger|bigger)\b"
+)
+_OTHER_SIDE = re.compile(r"\b(?:than|or|vs\.?|versus|compared|as)\b")
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
 _POINTER = re.compile(
     # ("that week", "this weekend": a time, not something asked about before)
@@ -280,6 +286,8 @@ def rewrite(
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
         return question
+    if context and (other := _other_side(body, context, glossary)):
+        return rewrite(f"{body.rstrip(' ?!.')} than {other}?", history, glossary, gate)
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
     compares = bool(_COMPARES_BACK.search(body.lower())) or (
         (_compares(body) or "보다" in body) and (_points_back(body) or len(words) <= SHORT_FOLLOW_UP)
@@ -346,6 +354,25 @@ def rewrite(
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
         carried += _frame(previous, glossary).split()
     return _with(body, carried) if carried else question
+
+
+def _subject(text: str, glossary: Glossary) -> list[str]:
+    """The procedure and the body area ``text`` names ("jaw botox")."""
+    procedures = procedure_words(text, glossary)
+    return [w for w in topic_words(text, glossary) if _AREA_WORDS.fullmatch(w) and w not in procedures] + procedures
+
+
+def _other_side(body: str, context: str, glossary: Glossary) -> str:
+    """What a one-sided comparison ("does chin filler last longer?") is compared with: the
+    procedure and area the conversation was about (``context``), when the message names another
+    one; else ''."""
+    lowered = body.lower()
+    if not _BARE_COMPARATIVE.search(lowered) or _OTHER_SIDE.search(lowered):
+        return ""
+    own, before = _subject(body, glossary), _subject(context, glossary)
+    if not own or not before or set(own) == set(before):
+        return ""
+    return " ".join(before)
 
 
 def _urgent(message: str, gate: SafetyGate | None) -> bool:
