@@ -139,6 +139,7 @@ def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history,
         ("턱은요?", ["입술필러 얼마나 유지돼요?"], "입술", "필러"),
         ("코는?", ["입술 필러 얼마나 가?"], "입술", "필러"),
         ("and the chin?", ["how long does lip filler last"], "lip", "filler"),
+        ("ok what about on my face, how long does it last", ["can i get hifu on my belly"], "belly", "hifu"),
     ],
 )
 def test_a_follow_up_naming_another_area_drops_the_last_area(question, history, gone, kept) -> None:

@@ -214,6 +214,7 @@ def procedure_words(text: str, glossary: Glossary | None = None) -> list[str]:
 
 # Words that belong to a procedure's name when next to it: "skin booster", "chemical peel".
 _NAME_PARTS = frozenset(tokens("skin chemical"))
+_WHOLE_FACE = re.compile(r"\b(?:on|for|to) (?:my|the|your|a) (?:whole |full |entire )?face\b")
 _AREA_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for names in AREAS.values() for w in names) + r")\b", re.I)
 
 
@@ -347,7 +348,9 @@ def rewrite(
         # that an emergency was seen to, "they saw me. how long ...?" asks something new; and
         # "does it hurt?" after "my derm said skin boosters might help my dry skin" asks of the
         # procedure, not of the dry skin)
-        carried += topic_words(previous, glossary)
+        # ("what about on my face, how long does it last?" after "hifu on my belly": not the belly)
+        whole_face = not compares and bool(_WHOLE_FACE.search(body.lower()))
+        carried += [w for w in topic_words(previous, glossary) if not (whole_face and _names_area([w], glossary))]
     # "full legs?" after "how long does an underarm session take?": the same question, of another area
     of_an_area = len(words) <= SHORT_FOLLOW_UP and _names_area(own, glossary)
     if (connected or compares or of_an_area) and not _frame(body, glossary):
