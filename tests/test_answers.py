@@ -115,6 +115,7 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
         # "when can I X?" is answered by a sentence naming X, in its words or close in meaning
         ("when can i have a glass of wine after skin booster?", "007_skin-booster.txt", "24 hours"),  # alcohol
         ("when can i take a nap after jaw botox?", "001_botox-jaw.txt", "4 hours"),  # lie down
+        ("how long should i stay off booze after getting filler", "002_filler-longevity.txt", "3 days"),
         ("when can i put makeup back on after fractional laser", "006_acne-scar-fractional.txt", "day 5"),
         ("can i use a straw after lip filler", "101_filler-faq.md", "24 hours"),
     ],
