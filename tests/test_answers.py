@@ -548,6 +548,29 @@ def test_an_interval_is_answered_by_how_far_apart_sessions_are(pipeline) -> None
 
 
 @pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        # "how often do I need ...?" asks for the spacing, not for a percentage of a list
+        ("after the first round of skin boosters how often do i need a top up", ("every 6 months",)),
+        # "n" joins two parts the way "and" does; "how often" alone is asked of the skin booster
+        ("how many skin booster sessions do i need n how often", ("3 sessions", "4 weeks apart")),
+        ("how long does hifu last n does it hurt?", ("6 to 12 months", "3 to 5 out of 10")),
+    ],
+)
+def test_how_often_i_need_it_is_answered_by_the_spacing(pipeline, question: str, figures: tuple[str, ...]) -> None:
+    answer = pipeline.answer(question)
+    assert all(f in answer.answer for f in figures), answer.answer
+    assert "%" not in answer.answer, answer.answer
+
+
+def test_how_often_something_happens_still_asks_how_common_it_is() -> None:
+    from askclinic.answering import _INTERVAL_Q, _STAT_Q
+
+    for question in ("how often does bruising happen after filler", "how often do people get swelling"):
+        assert _STAT_Q.search(_INTERVAL_Q.sub(" ", question)), question
+
+
+@pytest.mark.parametrize(
     ("question", "figure"),
     [("how much downtime after fractional laser", "5 to 7 days"), ("thread lift downtime", "7 to 10 days")],
 )

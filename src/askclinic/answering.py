@@ -41,6 +41,11 @@ _STAT_Q = re.compile(
     r"how (common|often|frequent|likely|rare)|percent|proportion|\brate\b|chance|risk|odds|"
     r"\b(more|less|most|least) (common|likely|frequent)|\b(rarest|commonest)\b"
 )
+# "how often do I need a skin booster?", "... and how often?" ask how far apart visits are, not
+# how common something is ("how often does bruising happen?")
+_INTERVAL_Q = re.compile(
+    r"\bhow often\b(?!\s+(?:do|does|did|is|are|was|were|will|would|can|could|should|might|may)\s+(?!i\b|you\b|we\b))"
+)
 # "what % of people get X": answered by a percentage for X itself, or not at all ("Rolling scars:
 # 50% improvement" is no answer to "what % get an infection after fractional laser")
 _PERCENT_Q = re.compile(r"%|\bpercent(age)?s?\b|\bwhat proportion\b")
@@ -184,13 +189,13 @@ _META = re.compile(
 )
 # A question with several parts or a comparison: "X and how long...", "A or B", "vs", "more than".
 MULTI_PART = re.compile(
-    r"\b(or|vs\.?|versus|compared?|than|both|and (how|what|when|which|is|are|does|do|can|will|should|why)|"
+    r"\b(or|vs\.?|versus|compared?|than|both|(?:and|n) (how|what|when|which|is|are|does|do|can|will|should|why)|"
     r"(more|less) (common|likely|frequent|often)|which (is|one|lasts|area|side|kind|type)|same as)\b|\?.+\?|;"
 )
 # Where a question in parts splits: "... and how long ...", "..., and can I ...", "..., how far apart".
 _WH = "how|what|when|which|why"  # the question words a part of a question may open with
 _PARTS = re.compile(
-    rf",?\s+and\s+(?=(?:{_WH}|is|are|does|do|can|will|should)\b)|,\s*(?=(?:{_WH})\b)",
+    rf",?\s+(?:and|n|&)\s+(?=(?:{_WH}|is|are|does|do|can|will|should)\b)|,\s*(?=(?:{_WH})\b)",
     re.I,
 )
 _WH_OPENS = re.compile(rf"(?:{_WH})\b")
@@ -599,7 +604,7 @@ class ExtractiveComposer:
         weights = {t: w for t, w in weighted_tokens(question).items() if t not in intent_words | GENERIC_WORDS}
         total = sum(weights.values()) or 1.0
         lowered = question.lower()
-        wants_stat = bool(_STAT_Q.search(lowered))
+        wants_stat = bool(_STAT_Q.search(_INTERVAL_Q.sub(" ", lowered)))
         wants_time = bool(_TIME_Q.search(lowered))
         wants_count = bool(_COUNT_Q.search(lowered))
         counted = _COUNTED.search(lowered)
@@ -1041,7 +1046,7 @@ class ExtractiveComposer:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
         question names), in the order asked; [] unless every part has its own answer."""
-        named = " ".join([*procedures_named(question), *sorted(_areas(question.lower()))])
+        named = " ".join([*_named_in_full(question), *sorted(_areas(question.lower()))])
         if PART_SEPARATOR in question:  # a Korean message's parts, each in search terms already
             parts = [p.strip() for p in question.split(PART_SEPARATOR) if tokens(p)]
         else:
@@ -1260,6 +1265,21 @@ def alternatives(lowered: str) -> tuple[str, str] | None:
     if procedures_named(" ".join(first)) or procedures_named(" ".join(second)):
         return None  # procedures compared: each is asked the whole question (``_per_procedure``)
     return (" ".join([*before, *first, *after]), " ".join([*before, *second, *after]))
+
+
+_QUALIFIER = re.compile(r"\b(?:skin|laser|chemical|thread|fractional)\s+$")
+
+
+def _named_in_full(text: str) -> list[str]:
+    """``procedures_named`` with the word that completes a name ("skin booster", "laser toning"):
+    "how often" alone is asked of the skin booster, not of any "booster" sentence."""
+    lowered = text.lower()
+    out = []
+    for name in procedures_named(lowered):
+        start = lowered.find(name)
+        qualifier = _QUALIFIER.search(lowered[max(0, start - 20) : start])
+        out.append(qualifier.group(0) + name if qualifier else name)
+    return out
 
 
 def procedures_named(text: str) -> list[str]:
