@@ -116,6 +116,7 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
         ("when can i have a glass of wine after skin booster?", "007_skin-booster.txt", "24 hours"),  # alcohol
         ("when can i take a nap after jaw botox?", "001_botox-jaw.txt", "4 hours"),  # lie down
         ("how long should i stay off booze after getting filler", "002_filler-longevity.txt", "3 days"),
+        ("how long do i need to give up alcohol after filler", "002_filler-longevity.txt", "3 days"),
         ("when can i put makeup back on after fractional laser", "006_acne-scar-fractional.txt", "day 5"),
         ("can i use a straw after lip filler", "101_filler-faq.md", "24 hours"),
     ],
@@ -993,6 +994,8 @@ def test_going_back_for_more_asks_when_the_procedure_may_be_repeated(pipeline) -
         "can i work out after laser toning? how long should i wait",  # nor "Today I will explain ..."
         # what the post is about ("melasma") is not what is to wait: any melasma sentence names it
         "is it ok to go swimming after my melasma toning",
+        "how long do i need to quit smoking after filler",  # "quit" asks what is to wait, like "avoid"
+        "whats the infection rate after lip filler",  # a rate asked for is answered by a rate, not a duration
     ],
 )
 def test_an_activity_no_post_names_is_not_answered_by_another(pipeline, question: str) -> None:
@@ -1133,3 +1136,11 @@ def test_how_many_units_of_time_is_answered_in_that_unit_or_the_next_one(pipelin
     assert years.status is Status.ABSTAINED, years.answer
     months = pipeline.answer("how many years does chin filler last")
     assert "12 to 24 months" in first_sentence(months.answer), months.answer
+
+
+def test_why_a_rate_differs_is_answered_by_the_reason_not_held_to_a_rate(pipeline) -> None:
+    """ "why do side effect rates differ between clinics?" asks for the reason; no sentence giving a
+    rate is needed for it."""
+    answer = pipeline.answer("실리프팅 부작용 확률이 병원마다 왜 이렇게 달라?")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert answer.citations[0].post_id in THREAD_POSTS, answer.citations

@@ -51,7 +51,10 @@ _INTERVAL_Q = re.compile(
 _PERCENT_Q = re.compile(r"%|\bpercent(age)?s?\b|\bwhat proportion\b")
 # "how common is it for filler to migrate?": answered by how common (a percentage, or words such
 # as "rare" or "most patients") for that thing, not by how long filler lasts
-_RATE_Q = re.compile(r"\bhow (common|likely|rare)\b|\bwhat are the (chances|odds)\b|\b(chance|odds|risk) of\b")
+_RATE_Q = re.compile(
+    r"\bhow (common|likely|rare)\b|\bwhat are the (chances|odds)\b|\b(chance|odds|risk) of\b"
+    r"|\b(infection|complication|side effect|bruising|swelling|exposure|migration|recurrence)s? rates?\b"
+)
 _RATE = re.compile(
     r"%|\b(common|commonly|uncommon|rare|rarely|frequent|frequently|often|usually|occasionally|likely|unlikely|"
     r"most|many|some|few)\b",
@@ -98,7 +101,8 @@ ANSWER_KINDS = (
         re.compile(
             r"\bwhen can i\b(?! (see|notice|expect|tell)\b)"
             r"|\bhow soon\b[^?.]{0,30}\bcan i\b(?! (see|notice|expect|tell)\b)"
-            r"|\bhow long (do|should|must|will) i (have to |need to )?(wait|stay|avoid|keep|stop|hold off|skip|not)\b"
+            r"|\bhow long (do|should|must|will) i (have to |need to )?"
+            r"(wait|stay|avoid|keep|stop|hold off|skip|not|quit|give up|lay off|go without)\b"
             r"|\bhow long (until|till|til|before) (i|we) can\b|\bhow long no\b"
         ),
         _RESTRICTION,
@@ -631,7 +635,7 @@ class ExtractiveComposer:
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
         wants_percent = bool(_PERCENT_Q.search(lowered))
-        wants_rate = bool(_RATE_Q.search(lowered))
+        wants_rate = bool(_RATE_Q.search(lowered)) and not _WHY_Q.search(lowered)  # not "why does the rate vary"
         percent_topic = _rate_topic(lowered, set(weights))
         areas = asked_areas(lowered)
         body_areas = areas - FACE_AREAS
