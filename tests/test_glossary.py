@@ -76,6 +76,7 @@ def test_a_phrase_of_the_table_is_replaced_whole_however_it_is_joined() -> None:
         ("하이푸 효과가 바로 안보이던데 언제쯤 나타나요", "appear"),
         ("턱보톡스 효과 제일 좋을때가 언제예요", "slimmest"),
         ("잔주름 때문에 스킨부스터 맞는 사람 많아요?", "fine lines"),
+        ("입술 필러 얼마나 가?", "how long does it last"),  # 반말 ("얼마나 가려워" is not it)
         ("하이푸 아파서 중간에 쉬어야 하는 사람 있어요?", "need breaks"),  # rests during one visit
         ("토닝 하다가 중간에 쉬어도 돼요?", "stop in the middle of the course"),  # pauses the course
     ],
