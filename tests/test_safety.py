@@ -274,6 +274,8 @@ def test_thoughts_of_self_harm_get_the_crisis_line(gate: SafetyGate, message: st
         "i dont want to wake up tomorrow with this face",
         "i cant go on like this after the lift",
         "나 없으면 가족들이 더 편할 것 같아요",
+        "been thinking about hurting myself lately, anyway how long does lip swelling last",
+        "i keep cutting myself since the filler went wrong",
         "그냥 아침에 안 깨어났으면 좋겠어요",
     ],
 )
