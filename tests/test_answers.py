@@ -118,7 +118,11 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
         ("how long should i stay off booze after getting filler", "002_filler-longevity.txt", "3 days"),
         ("how long do i need to give up alcohol after filler", "002_filler-longevity.txt", "3 days"),
         ("when can i use my microcurrent face gadget again after threads?", "003_thread-lift-aftercare.txt", "4 weeks"),
-        ("is it ok to go to the jjimjilbang after filler? how long should i wait", "002_filler-longevity.txt", "1 week"),
+        (
+            "is it ok to go to the jjimjilbang after filler? how long should i wait",
+            "002_filler-longevity.txt",
+            "1 week",
+        ),
         # a brand of a medicine is searched by the medicine's name the post uses
         ("i was on accutane, how long ago does that have to be to get a peel", "103_chemical-peel.txt", "6 months"),
         ("when can i put makeup back on after fractional laser", "006_acne-scar-fractional.txt", "day 5"),

@@ -1050,7 +1050,7 @@ class ExtractiveComposer:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
         question names), in the order asked; [] unless every part has its own answer."""
-        named = " ".join([*_named_in_full(question), *sorted(_areas(question.lower()))])
+        named = " ".join([*procedures_in_full(question), *sorted(_areas(question.lower()))])
         if PART_SEPARATOR in question:  # a Korean message's parts, each in search terms already
             parts = [p.strip() for p in question.split(PART_SEPARATOR) if tokens(p)]
         else:
@@ -1271,19 +1271,34 @@ def alternatives(lowered: str) -> tuple[str, str] | None:
     return (" ".join([*before, *first, *after]), " ".join([*before, *second, *after]))
 
 
-_QUALIFIER = re.compile(r"\b(?:skin|laser|chemical|thread|fractional)\s+$")
+# Words that belong to a procedure's name when next to it: "skin booster", "chemical peel".
+NAME_PARTS = frozenset(tokens("skin chemical"))
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
-def _named_in_full(text: str) -> list[str]:
-    """``procedures_named`` with the word that completes a name ("skin booster", "laser toning"):
-    "how often" alone is asked of the skin booster, not of any "booster" sentence."""
-    lowered = text.lower()
-    out = []
-    for name in procedures_named(lowered):
-        start = lowered.find(name)
-        qualifier = _QUALIFIER.search(lowered[max(0, start - 20) : start])
-        out.append(qualifier.group(0) + name if qualifier else name)
-    return out
+def _names_procedure(word: str) -> bool:
+    found = tokens(word)
+    return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] in NAME_PARTS)
+
+
+def procedures_in_full(text: str) -> list[str]:
+    """``procedures_named`` with the words next to each name that belong to it, as typed ("skin
+    booster", "laser toning", "pdo thread lift"): "how often" alone is asked of the skin booster,
+    not of any "booster" sentence."""
+    english = _LATIN_WORD.findall(text)
+    found = []
+    for name in procedures_named(text):
+        first = next((i for i, w in enumerate(english) if w.lower() == name.split()[0]), None)
+        if first is None:
+            found.append(name)
+            continue
+        last = first + len(name.split()) - 1
+        while first > 0 and _names_procedure(english[first - 1]):
+            first -= 1
+        while last + 1 < len(english) and _names_procedure(english[last + 1]):
+            last += 1
+        found.append(" ".join(w.lower() for w in english[first : last + 1]))
+    return list(dict.fromkeys(found))
 
 
 def procedures_named(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_named
+from .answering import AREAS, INTENT_WORDS, MULTI_PART, procedures_in_full, procedures_named
 from .glossary import Glossary, default_glossary, is_korean
 from .lexical import tokens
 from .safety import SafetyGate, default_safety
@@ -193,27 +193,13 @@ def procedure_words(text: str, glossary: Glossary | None = None) -> list[str]:
     """The words of ``text`` that name a procedure, as typed ("thread lift", "실리프팅")."""
     glossary = glossary or default_glossary()
     plain = _TAG.sub(" ", text)
-    english = [w for w in _WORD.findall(plain) if w.isascii()]
-    found = []
-    for name in procedures_named(plain):  # the whole name: "thread lift", "laser toning", "skin booster"
-        first = next((i for i, w in enumerate(english) if w.lower() == name.split()[0]), None)
-        if first is None:
-            found.append(name)
-            continue
-        last = first + len(name.split()) - 1
-        while first > 0 and _names_procedure(english[first - 1]):
-            first -= 1
-        while last + 1 < len(english) and _names_procedure(english[last + 1]):
-            last += 1
-        found.append(" ".join(w.lower() for w in english[first : last + 1]))
+    found = procedures_in_full(plain)  # the whole name: "thread lift", "laser toning", "skin booster"
     for start, end, english_form in glossary.matches(plain):
         if procedures_named(english_form):
             found.append(plain[start:end])
     return list(dict.fromkeys(found))
 
 
-# Words that belong to a procedure's name when next to it: "skin booster", "chemical peel".
-_NAME_PARTS = frozenset(tokens("skin chemical"))
 _WHOLE_FACE = re.compile(r"\b(?:on|for|to) (?:my|the|your|a) (?:whole |full |entire )?face\b")
 _AREA_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for names in AREAS.values() for w in names) + r")\b", re.I)
 
@@ -247,11 +233,6 @@ def _asks_of_the_procedure(body: str, previous: str, glossary: Glossary) -> bool
     """Whether ``body`` asks about the procedure itself ("does it hurt?", "how many times?"),
     and ``previous`` named no symptom "it" could be."""
     return bool(PROCEDURE_ASKS & _english(body, glossary)) and not SYMPTOM_WORDS & _english(previous, glossary)
-
-
-def _names_procedure(word: str) -> bool:
-    found = tokens(word)
-    return bool(found) and (found[0] in PROCEDURE_TOKENS or found[0] in _NAME_PARTS)
 
 
 def _points_back(text: str) -> bool:
