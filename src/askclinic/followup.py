@@ -72,6 +72,18 @@ KOREAN_WHAT_ABOUT_WORDS = 3
 _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도)요?\s*[?？]*\s*$")
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
+# Whether to wait or see to it at home ("should I put a warm compress on it and wait till
+# tomorrow?"): after an emergency, asked at any length, it is about the emergency ...
+_HOLDS_OFF = re.compile(
+    r"\b(?:wait|hold off|sleep (?:it )?off|tomorrow|tmrw|tonight|in the morning|at home|ice it|compress|"
+    r"(?:put|use|apply|take) \w+(?: \w+)? (?:on|for) it)\b"
+    r"|기다리|기다려|내일|자고 ?나면|집에서|찜질|얼음",
+    re.I,
+)
+# ... unless it says it asks about another time ("for next time, how long should I wait before ...")
+_MOVES_ON = re.compile(
+    r"\b(?:next time|in general|generally|unrelated|separate q(?:uestion)?|just so i know)\b|다음에|일반적으로", re.I
+)
 # A message saying an emergency was already seen to: what follows it asks something new
 _SEEN_TO = re.compile(
     r"\b(?:went|been|gone|going) to (?:the )?(?:er|a&e|emergency|hospital|doctor|clinic)\b"
@@ -246,7 +258,8 @@ def rewrite(
     After a message the safety ``gate`` found urgent, a short follow-up that names no procedure,
     asks about nothing new ("and bruising?") and gives no news first ("they saw me, it's fine
     now. ...") carries that message along, so it is gated urgent again ("should I just wait and
-    see?" after "my lip is turning white")."""
+    see?" after "my lip is turning white"); so does a question the gate would refuse ("can I
+    take ibuprofen for it?"): urgent comes before refused."""
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
     words = [w.lower() for w in _WORD.findall(text)]
@@ -255,13 +268,16 @@ def rewrite(
     body, connected = _split_connector(text)
     own = topic_words(body, glossary)
     own_procedures = procedure_words(body, glossary)
+    about_it = (
+        (len(words) <= AFTER_URGENT_WORDS and not own_procedures and not (connected and own))
+        or bool(_HOLDS_OFF.search(text) and not _MOVES_ON.search(text))
+        or _gated_as(text, gate, Status.REFUSED)  # "can I take tylenol for it?": urgent before refused
+    )
     if (
-        len(words) <= AFTER_URGENT_WORDS
-        and not _UPDATE.search(text)
-        and not own_procedures
-        and not (connected and own)  # "and bruising?" asks about something else
+        about_it
+        and not _SEEN_TO.search(text)  # news that it was seen to; news that it is worse is not
         and not _SEEN_TO.search(history[-1])  # "went to the ER, fine now": the emergency was seen to
-        and _urgent(history[-1], gate)
+        and _gated_as(history[-1], gate, Status.URGENT)
     ):
         return f"{body} {history[-1]}"
     context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
@@ -322,7 +338,7 @@ def rewrite(
         carried += _without_procedures(previous, glossary).split()
     if (
         _points_back(body)
-        and not ((_UPDATE.search(text) or _SEEN_TO.search(previous)) and _urgent(previous, gate))
+        and not ((_UPDATE.search(text) or _SEEN_TO.search(previous)) and _gated_as(previous, gate, Status.URGENT))
         and not (context and _asks_of_the_procedure(body, previous, glossary))
     ):
         # "will they soften?": what "they" were is in the last question's topic (but after news
@@ -359,9 +375,9 @@ def _other_side(body: str, context: str, glossary: Glossary) -> str:
     return " ".join(before)
 
 
-def _urgent(message: str, gate: SafetyGate | None) -> bool:
+def _gated_as(message: str, gate: SafetyGate | None, status: Status) -> bool:
     verdict = (gate or default_safety()).check(message)
-    return verdict is not None and verdict.status is Status.URGENT
+    return verdict is not None and verdict.status is status
 
 
 def keeps_post(question: str, searched: str, glossary: Glossary | None = None) -> bool:
