@@ -707,6 +707,17 @@ def test_how_common_is_answered_by_how_common_or_not_at_all(pipeline) -> None:
     assert answer.status is Status.ANSWERED and "26%" in answer.answer, answer.answer
 
 
+def test_how_often_people_get_something_asks_how_common_it_is(pipeline) -> None:
+    """ "how often do people get X" asks for a rate, like "how common is X": the HIFU post says
+    how long results last but gives no bruising rate; "how often do I go?" still asks for spacing."""
+    answer = pipeline.answer("how often do patients get bruising from hifu?")
+    assert answer.status is Status.ABSTAINED, answer.answer
+    answer = pipeline.answer("how often do patients get bruising from a thread lift?")
+    assert "26%" in answer.answer.split("\n\n")[0], answer.answer
+    answer = pipeline.answer("how often do i go for laser toning?")
+    assert "1 to 2 weeks" in answer.answer.split("\n\n")[0], answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "areas"),
     [

@@ -54,6 +54,9 @@ _PERCENT_Q = re.compile(r"%|\bpercent(age)?s?\b|\bwhat proportion\b")
 _RATE_Q = re.compile(
     r"\bhow (common|likely|rare)\b|\bwhat are the (chances|odds)\b|\b(chance|odds|risk) of\b"
     r"|\b(infection|complication|side effect|bruising|swelling|exposure|migration|recurrence)s? rates?\b"
+    # "how often do people get bruising?" (not "how often do I go?")
+    r"|\bhow often (?:do|does|did|will|would) (?:people|ppl|patients|persons|folks|women|men|clients|others)\b"
+    r".{0,40}\b(?:get|gets|have|has|experience|develop|end up|notice)\b"
 )
 _RATE = re.compile(
     r"%|\b(common|commonly|uncommon|rare|rarely|frequent|frequently|often|usually|occasionally|likely|unlikely|"
