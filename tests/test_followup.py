@@ -304,6 +304,23 @@ def test_a_comparison_naming_one_side_compares_with_the_conversations_topic(
     assert all(f in answer.answer for f in figures), answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "history", "figures"),
+    [
+        ("is that shorter than hifu?", ["how long does jaw botox last"], ("4 to 6 months", "6 to 12 months")),
+        ("longer than chin filler?", ["how long does lip filler last"], ("6 to 9 months", "12 to 24 months")),
+    ],
+)
+def test_a_comparison_with_another_procedure_keeps_each_sides_own_words(
+    pipeline, question: str, history: list[str], figures: tuple[str, str]
+) -> None:
+    """ "is that shorter than hifu?" after jaw botox: "jaw" stays with botox, so HIFU's side is
+    how long HIFU lasts, not its tenderness along the jaw; the lip stays with the lip filler."""
+    answer = pipeline.answer(rewrite(question, history))
+    first = answer.answer.split("\n\n")[0]
+    assert all(f in first for f in figures), answer.answer
+
+
 def test_a_comparative_of_the_same_subject_or_with_its_own_other_side_is_not_completed() -> None:
     assert rewrite("does it last longer if i work out?", ["how long does lip filler last"]).count(" than ") == 0
     assert " than lip filler" not in rewrite("is chin filler worse than botox?", ["how long does lip filler last"])

@@ -329,6 +329,10 @@ def rewrite(
             # procedure was named before the last question
             carried = [*procedure_words(context, glossary), *carried]
         return _with(body, carried)
+    if compares and own_procedures and previous == context:
+        # "is that longer than hifu?" after "how long does jaw botox last": the last question
+        # whole, so each side keeps its own words ("jaw" is botox's, "lip" is the lip filler's)
+        return _with(body, previous.split())
     carried = procedure_words(context, glossary) if context else []
     if _names_area(own, glossary):  # "턱은요?" after "입술필러 얼마나 유지돼요?": filler, not lip filler
         carried = [_without_area(w, glossary) for w in carried]
