@@ -428,6 +428,19 @@ def test_a_filler_before_the_connector_still_makes_a_follow_up(question: str, hi
     assert carried in rewrite(question, history)
 
 
+@pytest.mark.parametrize(
+    ("question", "history", "figure"),
+    [
+        ("n after that?", ["how many skin booster sessions do i start with"], "every 6 months"),
+        ("& after that?", ["how many toning sessions for melasma"], "once a month"),
+    ],
+)
+def test_and_spelled_as_in_chat_is_a_connector(pipeline, question: str, history: list[str], figure: str) -> None:
+    """ "n after that?" and "& after that?" are "and after that?"."""
+    answer = pipeline.answer(rewrite(question, history))
+    assert figure in answer.answer.split("\n\n")[0], answer.answer
+
+
 @pytest.mark.parametrize("question", ["ok", "okay thanks", "ok so how long does botox last for the jaw"])
 def test_a_filler_alone_or_before_a_full_question_carries_nothing(question: str) -> None:
     assert rewrite(question, ["what should i avoid after a thread lift"]) == question

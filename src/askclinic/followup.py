@@ -51,6 +51,8 @@ CONNECTORS = (
     "how about",
     "and also",
     "and",
+    "n",  # chat spelling of "and": "n bruising?"
+    "&",
     "also",
     "then",
     "so",
