@@ -257,11 +257,9 @@ def rewrite(
     question: str, history: Sequence[str], glossary: Glossary | None = None, gate: SafetyGate | None = None
 ) -> str:
     """The question as it should be searched, given the earlier questions (newest last).
-    After a message the safety ``gate`` found urgent, a short follow-up that names no procedure,
-    asks about nothing new ("and bruising?") and gives no news first ("they saw me, it's fine
-    now. ...") carries that message along, so it is gated urgent again ("should I just wait and
-    see?" after "my lip is turning white"); so does a question the gate would refuse ("can I
-    take ibuprofen for it?"): urgent comes before refused."""
+    After a message the safety ``gate`` found urgent, a follow-up about it carries that message
+    along, so it is gated urgent again ("should I just wait and see?" after "my lip is turning
+    white"; see ``_about_an_emergency``)."""
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
     words = [w.lower() for w in _WORD.findall(text)]
@@ -270,17 +268,8 @@ def rewrite(
     body, connected = _split_connector(text)
     own = topic_words(body, glossary)
     own_procedures = procedure_words(body, glossary)
-    about_it = (
-        (len(words) <= AFTER_URGENT_WORDS and not own_procedures and not (connected and own))
-        or bool(_HOLDS_OFF.search(text) and not _MOVES_ON.search(text))
-        or _gated_as(text, gate, Status.REFUSED)  # "can I take tylenol for it?": urgent before refused
-    )
-    if (
-        about_it
-        and not _SEEN_TO.search(text)  # news that it was seen to; news that it is worse is not
-        and not _SEEN_TO.search(history[-1])  # "went to the ER, fine now": the emergency was seen to
-        and _gated_as(history[-1], gate, Status.URGENT)
-    ):
+    short = len(words) <= AFTER_URGENT_WORDS and not own_procedures and not (connected and own)
+    if _about_an_emergency(text, history[-1], short, gate):
         return f"{body} {history[-1]}"
     context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
@@ -379,6 +368,19 @@ def _other_side(body: str, context: str, glossary: Glossary) -> str:
     if not own or not before or set(own) == set(before):
         return ""
     return " ".join(before)
+
+
+def _about_an_emergency(text: str, previous: str, short: bool, gate: SafetyGate | None) -> bool:
+    """Whether a follow-up to ``previous`` is about it while it is an emergency not yet seen to:
+    a ``short`` follow-up that asks nothing new, one asking whether to wait or see to it at home,
+    or one the gate would refuse ("can I take tylenol for it?"; urgent comes before refused).
+    News that it was seen to ("went to the ER, fine now") moves on; news that it is worse does not."""
+    if _SEEN_TO.search(text) or _SEEN_TO.search(previous):
+        return False
+    holds_off = bool(_HOLDS_OFF.search(text)) and not _MOVES_ON.search(text)
+    if short or holds_off:
+        return _gated_as(previous, gate, Status.URGENT)
+    return _gated_as(previous, gate, Status.URGENT) and _gated_as(text, gate, Status.REFUSED)
 
 
 def _gated_as(message: str, gate: SafetyGate | None, status: Status) -> bool:
