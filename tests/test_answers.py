@@ -707,6 +707,19 @@ def test_how_common_is_answered_by_how_common_or_not_at_all(pipeline) -> None:
     assert answer.status is Status.ANSWERED and "26%" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("is bruising more common than swelling after a thread lift?", ("26%", "16%")),
+        ("after a thread lift is infection less likely than thread exposure", ("2%", "5%")),
+    ],
+)
+def test_x_more_common_than_y_gives_both_figures(pipeline, question: str, figures: tuple[str, str]) -> None:
+    answer = pipeline.answer(question)
+    first = answer.answer.split("\n\n")[0]
+    assert all(f in first for f in figures), answer.answer
+
+
 def test_how_often_people_get_something_asks_how_common_it_is(pipeline) -> None:
     """ "how often do people get X" asks for a rate, like "how common is X": the HIFU post says
     how long results last but gives no bruising rate; "how often do I go?" still asks for spacing."""

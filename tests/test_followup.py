@@ -321,6 +321,14 @@ def test_a_comparison_with_another_procedure_keeps_each_sides_own_words(
     assert all(f in first for f in figures), answer.answer
 
 
+def test_than_that_compares_with_the_last_topic(pipeline) -> None:
+    """ "is bruising more common than that?" after a question about swelling: than swelling."""
+    asked = rewrite("is bruising more common than that?", ["how common is swelling after a thread lift"])
+    assert "than swelling" in asked, asked
+    first = pipeline.answer(asked).answer.split("\n\n")[0]
+    assert "26%" in first and "16%" in first, first
+
+
 def test_a_comparative_of_the_same_subject_or_with_its_own_other_side_is_not_completed() -> None:
     assert rewrite("does it last longer if i work out?", ["how long does lip filler last"]).count(" than ") == 0
     assert " than lip filler" not in rewrite("is chin filler worse than botox?", ["how long does lip filler last"])

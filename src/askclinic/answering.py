@@ -1231,6 +1231,7 @@ _COMPARES = re.compile(
 )
 _OR = re.compile(r"\s(?:or|vs\.?|versus)\s")
 _AND = re.compile(r"\s(?:and|&)\s")
+_MORE_THAN = re.compile(r"\s((?:more|less) (?:common|likely|frequent))\s+than\s")
 # A question asking for a figure (a rate, a time, a count): asked of two things joined by "and",
 # it asks it of each.
 _FIGURE_Q = re.compile(f"{_STAT_Q.pattern}|{_TIME_Q.pattern}|{_COUNT_Q.pattern}")
@@ -1261,6 +1262,14 @@ def alternatives(lowered: str) -> tuple[str, str] | None:
     found = _OR.search(lowered) if _COMPARES.search(lowered) else None
     if found is None and _FIGURE_Q.search(lowered):
         found = _AND.search(lowered) or _OR.search(lowered)
+    if found is None and (than := _MORE_THAN.search(lowered)):
+        # "is bruising more common than swelling after a thread lift?": each side asked how common
+        left, right = _WORD.findall(lowered[: than.start()]), _WORD.findall(lowered[than.end() :])
+        a, b = _name_length(left[::-1]), _name_length(right)
+        if not a or not b or _name_length(right[b:]):
+            return None
+        before, after, how = left[: len(left) - a], right[b:], than.group(1)
+        return (" ".join([*before, *left[-a:], how, *after]), " ".join([*before, *right[:b], how, *after]))
     if found is None:
         return None
     left = _WORD.findall(lowered[: found.start()])

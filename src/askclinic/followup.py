@@ -99,6 +99,7 @@ _SEEN_TO = re.compile(
 _COMPARES_BACK = re.compile(
     r"^(?:vs\.?|versus|or|compared (?:to|with)|than|same as)\b|\bsame (?:\w+ ){0,2}?as\b|\bdifferent (?:from|than)\b"
 )
+_THAN_THAT = re.compile(r"\bthan (?:that|it|this|those|these)\b")  # a comparison with the last topic
 # "does chin filler last longer?", "is filler bruising worse?": a comparison that names one side
 # only; the other side is what the conversation was about
 _BARE_COMPARATIVE = re.compile(
@@ -275,6 +276,14 @@ def rewrite(
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
         return question
+    than = _THAN_THAT.search(body.lower())
+    named_before = " ".join(procedure_words(previous, glossary)).split()
+    if than and context and (before := [w for w in topic_words(previous, glossary) if w not in named_before]):
+        # "is bruising more common than that?" after "what % get swelling after a thread lift":
+        # than swelling, after a thread lift
+        return _with(
+            f"{body[: than.start()]}than {' '.join(before)}{body[than.end() :]}", procedure_words(context, glossary)
+        )
     if context and (other := _other_side(body, context, glossary)):
         return rewrite(f"{body.rstrip(' ?!.')} than {other}?", history, glossary, gate)
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
