@@ -1255,21 +1255,17 @@ def _name_length(words: list[str]) -> int:
 
 def alternatives(lowered: str) -> tuple[str, str] | None:
     """A comparison of two things named around "or" ("after a thread lift, is bruising or
-    swelling more common?"), or two things a figure is asked of ("how often do bruising and
-    infection happen?"), as the question asked of each: (".. is bruising more common?",
+    swelling more common?", "is bruising more common than swelling?"), or two things a figure is
+    asked of ("how often do bruising and infection happen?"), as the question asked of each: (".. is bruising more common?",
     ".. is swelling more common?"); None when the question compares nothing or the two sides
     are not short names (a clause, a whole question)."""
     found = _OR.search(lowered) if _COMPARES.search(lowered) else None
     if found is None and _FIGURE_Q.search(lowered):
         found = _AND.search(lowered) or _OR.search(lowered)
+    how: list[str] = []  # what is asked of each side, when the comparison sits between them
     if found is None and (than := _MORE_THAN.search(lowered)):
         # "is bruising more common than swelling after a thread lift?": each side asked how common
-        left, right = _WORD.findall(lowered[: than.start()]), _WORD.findall(lowered[than.end() :])
-        a, b = _name_length(left[::-1]), _name_length(right)
-        if not a or not b or _name_length(right[b:]):
-            return None
-        before, after, how = left[: len(left) - a], right[b:], than.group(1)
-        return (" ".join([*before, *left[-a:], how, *after]), " ".join([*before, *right[:b], how, *after]))
+        found, how = than, [than.group(1)]
     if found is None:
         return None
     left = _WORD.findall(lowered[: found.start()])
@@ -1278,9 +1274,9 @@ def alternatives(lowered: str) -> tuple[str, str] | None:
     if not a or not b or _name_length(right[b:]):
         return None  # a side longer than a name: not two things compared
     before, first, second, after = left[: len(left) - a], left[len(left) - a :], right[:b], right[b:]
-    if procedures_named(" ".join(first)) or procedures_named(" ".join(second)):
+    if not how and (procedures_named(" ".join(first)) or procedures_named(" ".join(second))):
         return None  # procedures compared: each is asked the whole question (``_per_procedure``)
-    return (" ".join([*before, *first, *after]), " ".join([*before, *second, *after]))
+    return (" ".join([*before, *first, *how, *after]), " ".join([*before, *second, *how, *after]))
 
 
 # Words that belong to a procedure's name when next to it: "skin booster", "chemical peel".

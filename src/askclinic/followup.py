@@ -276,14 +276,14 @@ def rewrite(
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
         return question
-    than = _THAN_THAT.search(body.lower())
-    named_before = " ".join(procedure_words(previous, glossary)).split()
-    if than and context and (before := [w for w in topic_words(previous, glossary) if w not in named_before]):
+    if context and (than := _THAN_THAT.search(body.lower())):
         # "is bruising more common than that?" after "what % get swelling after a thread lift":
         # than swelling, after a thread lift
-        return _with(
-            f"{body[: than.start()]}than {' '.join(before)}{body[than.end() :]}", procedure_words(context, glossary)
-        )
+        named_before = " ".join(procedure_words(previous, glossary)).split()
+        before = [w for w in topic_words(previous, glossary) if w not in named_before]
+        if before:
+            body_than = f"{body[: than.start()]}than {' '.join(before)}{body[than.end() :]}"
+            return _with(body_than, procedure_words(context, glossary))
     if context and (other := _other_side(body, context, glossary)):
         return rewrite(f"{body.rstrip(' ?!.')} than {other}?", history, glossary, gate)
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
