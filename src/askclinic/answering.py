@@ -1256,9 +1256,9 @@ def _name_length(words: list[str]) -> int:
 def alternatives(lowered: str) -> tuple[str, str] | None:
     """A comparison of two things named around "or" ("after a thread lift, is bruising or
     swelling more common?", "is bruising more common than swelling?"), or two things a figure is
-    asked of ("how often do bruising and infection happen?"), as the question asked of each: (".. is bruising more common?",
-    ".. is swelling more common?"); None when the question compares nothing or the two sides
-    are not short names (a clause, a whole question)."""
+    asked of ("how often do bruising and infection happen?"), as the question asked of each:
+    (".. is bruising more common?", ".. is swelling more common?"); None when the question
+    compares nothing or the two sides are not short names (a clause, a whole question)."""
     found = _OR.search(lowered) if _COMPARES.search(lowered) else None
     if found is None and _FIGURE_Q.search(lowered):
         found = _AND.search(lowered) or _OR.search(lowered)
