@@ -567,3 +567,18 @@ def test_that_week_is_a_time_not_the_last_topic() -> None:
     )
     assert "fractional laser" in asked and "sauna" not in asked
     assert "sauna" in rewrite("is that ok too?", ["can i go to the sauna after fractional laser"])  # "that": the sauna
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried", "dropped"),
+    [
+        # a side effect of the procedure is a new topic of the same procedure, asked the same way
+        ("실 튀어나오는건?", ["실리프팅 감염 확률 몇프로야"], {"실리프팅", "확률", "몇프로야"}, {"감염"}),
+        # the procedure named twice ("threads", "thread lift") carries over by its full name
+        ("감염은?", ["how often do threads come out after a thread lift"], {"thread", "lift", "often"}, {"threads"}),
+    ],
+)
+def test_a_new_topic_of_the_same_procedure_replaces_the_last_topic(question, history, carried, dropped) -> None:
+    asked = rewrite(question, history)
+    assert carried <= words(asked), asked
+    assert not dropped & words(asked), asked

@@ -1294,19 +1294,28 @@ def procedures_in_full(text: str) -> list[str]:
     booster", "laser toning", "pdo thread lift"): "how often" alone is asked of the skin booster,
     not of any "booster" sentence."""
     english = _LATIN_WORD.findall(text)
+    lowered = [w.lower() for w in english]
     found = []
-    for name in procedures_named(text):
-        first = next((i for i, w in enumerate(english) if w.lower() == name.split()[0]), None)
-        if first is None:
-            found.append(name)
+    for pattern in _PROCEDURE_NAMES.values():
+        names = [m.group(0) for m in pattern.finditer(text.lower())]
+        if not names:
             continue
-        last = first + len(name.split()) - 1
-        while first > 0 and _names_procedure(english[first - 1]):
-            first -= 1
-        while last + 1 < len(english) and _names_procedure(english[last + 1]):
-            last += 1
-        found.append(" ".join(w.lower() for w in english[first : last + 1]))
+        # named more than once ("do threads come out after a thread lift"): its longest naming
+        spans = [
+            _widened(lowered, i, len(n.split())) for n in names for i, w in enumerate(lowered) if w == n.split()[0]
+        ]
+        found.append(" ".join(lowered[slice(*max(spans, key=lambda s: s[1] - s[0]))]) if spans else names[0])
     return list(dict.fromkeys(found))
+
+
+def _widened(english: list[str], first: int, size: int) -> tuple[int, int]:
+    """The span of a procedure's name at ``first`` with the words around it that belong to it."""
+    last = first + size - 1
+    while first > 0 and _names_procedure(english[first - 1]):
+        first -= 1
+    while last + 1 < len(english) and _names_procedure(english[last + 1]):
+        last += 1
+    return first, last + 1
 
 
 def procedures_named(text: str) -> list[str]:

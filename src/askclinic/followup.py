@@ -21,7 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import AREAS, INTENT_WORDS, MULTI_PART, procedures_in_full, procedures_named
+from .answering import (
+    AREAS,
+    INTENT_WORDS,
+    MULTI_PART,
+    PROCEDURE_TOKENS,
+    procedures_in_full,
+    procedures_named,
+)
 from .glossary import Glossary, default_glossary, is_korean
 from .lexical import tokens
 from .safety import SafetyGate, default_safety
@@ -71,7 +78,7 @@ _OPENING = re.compile(
     re.I,
 )
 KOREAN_WHAT_ABOUT_WORDS = 3
-_KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도)요?\s*[?？]*\s*$")
+_KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도|건)요?\s*[?？]*\s*$")
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
 # Whether to wait or see to it at home ("should I put a warm compress on it and wait till
@@ -204,13 +211,24 @@ def _frame(question: str, glossary: Glossary) -> str:
     return " ".join(dict.fromkeys([*kept, *korean]))
 
 
+TREATMENT_HEADS = frozenset(tokens("injection injections shot shots treatment treatments"))
+
+
+def _is_procedure(english: str) -> bool:
+    """Whether a glossary term names a procedure ("thread lift", "hydrating skin booster
+    injection"), not a thing about one: its last word says what it is ("thread exposure" is an
+    exposure, "filler fade" a fading)."""
+    words = tokens(english)
+    return bool(procedures_named(english)) and bool(words) and words[-1] in PROCEDURE_TOKENS | TREATMENT_HEADS
+
+
 def procedure_words(text: str, glossary: Glossary | None = None) -> list[str]:
     """The words of ``text`` that name a procedure, as typed ("thread lift", "실리프팅")."""
     glossary = glossary or default_glossary()
     plain = _TAG.sub(" ", text)
     found = procedures_in_full(plain)  # the whole name: "thread lift", "laser toning", "skin booster"
     for start, end, english_form in glossary.matches(plain):
-        if procedures_named(english_form):
+        if _is_procedure(english_form):
             found.append(plain[start:end])
     return list(dict.fromkeys(found))
 

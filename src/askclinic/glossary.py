@@ -18,6 +18,8 @@ from .lexical import STOPWORDS
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")  # one Hangul syllable
 _NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
+# a subject, topic or object particle closing a word of a Korean form ("실이 나와", "딱지를 떼")
+_PARTICLE = re.compile(r"([\uac00-\ud7a3])(?:이|가|을|를|은|는)(?=\s)")
 _LATIN = re.compile(r"[a-z0-9][a-z0-9.,%'-]*[a-z0-9%]|[a-z0-9]")
 PART_SEPARATOR = ";"  # between the English search terms of a Korean message's parts
 # Where a Korean message may change clause: after a sentence's end, after a connecting "-고"
@@ -101,6 +103,10 @@ class Glossary:
         forms: dict[str, str] = {}
         for form, english in self.pairs:
             forms.setdefault("".join(j for _, j, _ in _jamo("".join(form.split()))), english)
+        for form, english in self.pairs:  # chat drops the particles: "실 튀어나와" for "실이 튀어나와"
+            bare = _PARTICLE.sub(r"\1 ", form)
+            if bare != form:
+                forms.setdefault("".join(j for _, j, _ in _jamo("".join(bare.split()))), english)
         return forms
 
     @cached_property
