@@ -127,6 +127,18 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
         ("i was on accutane, how long ago does that have to be to get a peel", "103_chemical-peel.txt", "6 months"),
         ("when can i put makeup back on after fractional laser", "006_acne-scar-fractional.txt", "day 5"),
         ("can i use a straw after lip filler", "101_filler-faq.md", "24 hours"),
+        # chat shorthand is read in the posts' words ("appt": a session)
+        (
+            "how long is each toning appt, i need to squeeze it in before work",
+            "004_laser-toning-melasma.txt",
+            "20 minutes",
+        ),
+        # a nap is lying down, however the message goes on
+        (
+            "had jaw botox at lunch, can i nap when i get home or do i have to stay sitting up for a while",
+            "001_botox-jaw.txt",
+            "4 hours",
+        ),
     ],
 )
 def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figure) -> None:
@@ -1176,3 +1188,16 @@ def test_why_a_rate_differs_is_answered_by_the_reason_not_held_to_a_rate(pipelin
     answer = pipeline.answer("실리프팅 부작용 확률이 병원마다 왜 이렇게 달라?")
     assert answer.status is Status.ANSWERED, answer.answer
     assert answer.citations[0].post_id in THREAD_POSTS, answer.citations
+
+
+def test_questions_one_after_another_are_each_answered_from_their_own_post(pipeline) -> None:
+    """Two questions in one message, each of its own procedure: each gets the answer it would get
+    alone, not the first question asked again of the second procedure."""
+    answer = pipeline.answer(
+        "the red bumps after laser hair removal, how long do those last? also what does a chemical peel do"
+    )
+    assert answer.status is Status.ANSWERED
+    cited = [c.post_id for c in answer.citations]
+    assert cited[:2] == ["102_laser-hair-removal.html", "103_chemical-peel.txt"], cited
+    assert "a few hours" in answer.citations[0].quote
+    assert "redness" not in answer.citations[1].quote.lower(), answer.citations[1].quote

@@ -58,7 +58,7 @@ def test_a_word_with_its_own_meaning_alone_is_replaced_only_without_an_object() 
 
 def test_a_phrase_of_the_table_is_replaced_whole_however_it_is_joined() -> None:
     glossary = default_glossary()
-    assert glossary.expand("can i work out tmrw") == "can i exercise tmrw"
+    assert glossary.expand("can i work out tmrw") == "can i exercise tomorrow"  # chat shorthand too
     assert glossary.expand("Working  out after filler?") == "exercise after filler?"
     assert glossary.expand("a lip filler top-up") == glossary.expand("a lip filler top up") == "a lip filler touch-up"
     assert glossary.expand("how long does it hold up") == "how long does it last"

@@ -443,6 +443,18 @@ def asked_sentences(question: str) -> list[str]:
     return [s for s in sentences if s.endswith("?") and len(s.split()) >= 3]
 
 
+def _separate_questions(question: str) -> bool:
+    """Whether a message asks questions one after another, each of its own procedure: each
+    is answered on its own, not asked of every procedure the message names."""
+    sentences = [s for s in _SENTENCE_END.split(question) if tokens(s)]
+    named = [frozenset(procedures_named(s)) for s in sentences]
+    # (one that names only its procedure, "and after a peel?", asks the question before it again)
+    own = all(set(tokens(s)) - PROCEDURE_TOKENS - AREA_TOKENS - INTENT_WORDS for s in sentences)
+    # (nor one that compares, "is that longer than for hifu?": it weighs one against the other)
+    compares = any(MULTI_PART.search(s.lower()) for s in sentences)
+    return len(sentences) >= 2 and own and not compares and all(named) and len(set(named)) == len(named)
+
+
 def _with_names(question: str) -> str:
     """The question with the usual name of each procedure or area it names another way ("does
     ulthera hurt?" -> "does ulthera hurt? hifu"), for a model that does not know brand names."""
@@ -868,9 +880,12 @@ class ExtractiveComposer:
             if picked:
                 basis = self._basis(best)
                 return self._composition([*picked, *([basis] if basis else [])], korean, together=len(picked))
-        if MULTI_PART.search(lowered) or alternatives(lowered):
+        separate = _separate_questions(question)
+        if MULTI_PART.search(lowered) or alternatives(lowered) or separate:
             compared: list[Candidate] = []
-            if not _WHY_Q.search(lowered):  # "why does X fade faster than Y?" asks for the reason
+            if separate:  # "how long do the bumps last after laser hair removal? and what does a peel do?"
+                compared = self._per_part(question, hits, prefer, korean, by_sentence=True)
+            if not compared and not _WHY_Q.search(lowered):  # "why does X fade faster than Y?" asks for the reason
                 compared = (
                     self._per_procedure(question, hits, prefer, korean)
                     or self._per_area(question, hits, prefer, korean)
@@ -1049,15 +1064,19 @@ class ExtractiveComposer:
             return [best_pair[0], best_pair[1]]
         return self._each_answered(list(asked), hits, prefer, korean, figures=True)
 
-    def _per_part(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
+    def _per_part(
+        self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False, by_sentence: bool = False
+    ) -> list[Candidate]:
         """For a question in parts ("how long does it take and how long can't I massage?"): the
         best answer to each part asked alone (a part naming no procedure is asked of the ones the
-        question names), in the order asked; [] unless every part has its own answer."""
+        question names), in the order asked; [] unless every part has its own answer.
+        ``by_sentence``: the parts are the message's questions, one after another."""
         named = " ".join([*procedures_in_full(question), *sorted(_areas(question.lower()))])
         if PART_SEPARATOR in question:  # a Korean message's parts, each in search terms already
             parts = [p.strip() for p in question.split(PART_SEPARATOR) if tokens(p)]
         else:
-            parts = [p.strip(" ,.") for p in _PARTS.split(question) if p and p.strip(" ,.")]
+            pieces = _SENTENCE_END.split(question) if by_sentence else _PARTS.split(question)
+            parts = [p.strip(" ,.") for p in pieces if p and p.strip(" ,.")]
             # a part of one topic word still asks if it opens with a question word ("how often do
             # i have to come in?"); other short parts are chatter
             parts = [p for p in parts if len(tokens(p)) >= 2 or (tokens(p) and _WH_OPENS.match(p.lower()))]
