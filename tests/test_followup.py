@@ -582,3 +582,21 @@ def test_a_new_topic_of_the_same_procedure_replaces_the_last_topic(question, his
     asked = rewrite(question, history)
     assert carried <= words(asked), asked
     assert not dropped & words(asked), asked
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "carried"),
+    [
+        # the filler it opens with is not counted: a short question of its own, after it
+        ("hmm ok got it how long is the numbing part", ["how long does a fractional session take"], {"fractional"}),
+        # "... then?" goes on from the last question, whatever its length
+        (
+            "how long does the numbing cream stay on before starting then?",
+            ["is fractional laser painful"],
+            {"fractional"},
+        ),
+    ],
+)
+def test_a_follow_up_after_filler_words_or_ending_in_then_keeps_the_procedure(question, history, carried) -> None:
+    asked = rewrite(question, history)
+    assert carried <= words(asked), asked

@@ -106,6 +106,7 @@ _SEEN_TO = re.compile(
 _COMPARES_BACK = re.compile(
     r"^(?:vs\.?|versus|or|compared (?:to|with)|than|same as)\b|\bsame (?:\w+ ){0,2}?as\b|\bdifferent (?:from|than)\b"
 )
+_THEN = re.compile(r"\bthen\s*[?!.]*\s*$", re.I)  # "how long is the numbing part then?" goes on from the last
 _THAN_THAT = re.compile(r"\bthan (?:that|it|this|those|these)\b")  # a comparison with the last topic
 # "does chin filler last longer?", "is filler bruising worse?": a comparison that names one side
 # only; the other side is what the conversation was about
@@ -325,7 +326,11 @@ def rewrite(
         if not set(_frame(body, glossary).split()) <= set(frame.split()) | QUESTION_WORDS:
             frame = ""  # it asks its own way ("그럼 하이푸는 몇개월마다?" after a price question)
         return _with(body, frame.split()) if frame else question  # a new procedure: a new topic
-    follow_up = connected or compares or _points_back(body) or len(words) <= SHORT_FOLLOW_UP
+    # (counted without the filler it opens with: "hmm ok how long is the numbing part then")
+    asked_words = len(_WORD.findall(body))
+    follow_up = (
+        connected or compares or _points_back(body) or asked_words <= SHORT_FOLLOW_UP or bool(_THEN.search(body))
+    )
     if own and not follow_up:
         return question
     compares_two = not set(tokens(" ".join(own))) - _COMPARING_WORDS and not own_procedures
