@@ -163,6 +163,9 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
         "실리프팅 가격이 얼마예요?",
         "프랑스의 수도는 어디인가요?",
         "¿Cuánto dura el relleno de labios?",
+        # two procedures together: answered by what a post says of both, or not at all
+        "can i do hifu and a thread lift together",
+        "can i get a skin booster and laser hair removal on the same day?",
         # money: answered by a sentence about money or not at all
         "do you take insurance for laser toning?",
         "how much per session for laser hair removal",

@@ -150,6 +150,10 @@ _VISITS_COUNTED = re.compile(
 _VISIT_LENGTH = re.compile(r"\b(minutes?|mins?)\b|\b(takes?|lasts?)\b[^.]{0,30}\bhours?\b")
 # "Does laser toning hurt?" is answered by a sentence saying how it feels ("warm and prickly",
 # "Mild and easy to tolerate: 48%"), never by another sentence of the same post.
+_COMBINED = re.compile(
+    r"\b(?:(?:on )?the same (?:day|time|session|visit|appointment)|together|combin(?:e|ed|es|ing)|back to back"
+    r"|at once|in one (?:go|session|visit|appointment))\b"
+)
 _PAIN_Q = re.compile(r"\b(?:hurts?|hurting|pain|painful|stings?|stinging|ouch|uncomfortable)\b")
 _SENSATION = re.compile(
     r"\b(?:pain|hurt|sting|sore|tender|discomfort|numb(?:ing|ness)?\b|an(?:a)?esthe|lidocaine|tolera|prickl|ach(?:e|es|ing)\b)"
@@ -649,6 +653,9 @@ class ExtractiveComposer:
         )
         top = hits[0].score if hits else 1.0
         named = _procedures(lowered)
+        # "can I get a skin booster and laser toning on the same day?" is answered only by what is
+        # said of both together, never by a sentence about one of them
+        combined = len(named) >= 2 and bool(_COMBINED.search(lowered)) and not MULTI_PART.search(lowered)
         wants_percent = bool(_PERCENT_Q.search(lowered))
         wants_rate = bool(_RATE_Q.search(lowered)) and not _WHY_Q.search(lowered)  # not "why does the rate vary"
         percent_topic = _rate_topic(lowered, set(weights))
@@ -711,6 +718,8 @@ class ExtractiveComposer:
             lowered_sentence = sentence.lower()
             if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)):
                 continue  # about another procedure than the one asked about
+            if combined and len(named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence))) < 2:
+                continue  # says nothing of the two together
             if body_areas and not body_areas & self._areas_of(hit.chunk.post_id, post_areas):
                 continue  # its post never names the part of the body asked about
             if hit.chunk.post_id in other_areas_only:
