@@ -127,6 +127,8 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
         ("i was on accutane, how long ago does that have to be to get a peel", "103_chemical-peel.txt", "6 months"),
         ("when can i put makeup back on after fractional laser", "006_acne-scar-fractional.txt", "day 5"),
         ("can i use a straw after lip filler", "101_filler-faq.md", "24 hours"),
+        # "...하는 사람도 있어?" (do some people ...?) asks how common it is
+        ("하이푸 받다가 너무 아파서 쉬었다 하는 사람도 있어?", "005_hifu-lifting.txt", "11%"),
         # chat shorthand is read in the posts' words ("appt": a session)
         (
             "how long is each toning appt, i need to squeeze it in before work",
