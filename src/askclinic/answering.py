@@ -716,9 +716,12 @@ class ExtractiveComposer:
                 continue  # the post's record answers only "who wrote / when posted" questions
             frame = frame_words[hit.chunk.chunk_id]
             lowered_sentence = sentence.lower()
-            if named and not named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)):
+            named_here = (
+                named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)) if named else set()
+            )
+            if named and not named_here:
                 continue  # about another procedure than the one asked about
-            if combined and len(named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence))) < 2:
+            if combined and len(named_here) < 2:
                 continue  # says nothing of the two together
             if body_areas and not body_areas & self._areas_of(hit.chunk.post_id, post_areas):
                 continue  # its post never names the part of the body asked about

@@ -21,14 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import (
-    AREAS,
-    INTENT_WORDS,
-    MULTI_PART,
-    PROCEDURE_TOKENS,
-    procedures_in_full,
-    procedures_named,
-)
+from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_in_full, procedures_named
 from .glossary import Glossary, default_glossary, is_korean
 from .lexical import tokens
 from .safety import SafetyGate, default_safety

@@ -100,13 +100,15 @@ class Glossary:
     @cached_property
     def _forms(self) -> dict[str, str]:
         """Korean form, spelled in jamo without spaces -> English term (the longest form first, as listed)."""
+
+        def spelled(form: str) -> str:
+            return "".join(j for _, j, _ in _jamo("".join(form.split())))
+
         forms: dict[str, str] = {}
         for form, english in self.pairs:
-            forms.setdefault("".join(j for _, j, _ in _jamo("".join(form.split()))), english)
+            forms.setdefault(spelled(form), english)
         for form, english in self.pairs:  # chat drops the particles: "실 튀어나와" for "실이 튀어나와"
-            bare = _PARTICLE.sub(r"\1 ", form)
-            if bare != form:
-                forms.setdefault("".join(j for _, j, _ in _jamo("".join(bare.split()))), english)
+            forms.setdefault(spelled(_PARTICLE.sub(r"\1 ", form)), english)
         return forms
 
     @cached_property
