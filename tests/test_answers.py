@@ -135,6 +135,12 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
             "004_laser-toning-melasma.txt",
             "20 minutes",
         ),
+        # everyday words for what a post describes are searched in the post's words
+        (
+            "my face is black and blue after threads, how long till it goes away",
+            "003_thread-lift-aftercare.txt",
+            "10 to 14 days",
+        ),
         # a nap is lying down, however the message goes on
         (
             "had jaw botox at lunch, can i nap when i get home or do i have to stay sitting up for a while",
@@ -174,6 +180,9 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
         "기미토닝 실비보험 되나요?",
         # another restriction of the same post ("avoid saunas for 3 days") is no answer
         "how soon after hifu can i get on a plane?",
+        # "is X ok after ...?" is answered only by a sentence naming X
+        "is iced tea ok after jaw botox",
+        "is spicy food ok after lip filler",
         "when can i go running after fractional laser?",
         "can i fly on a plane the day after lip filler",
     ],

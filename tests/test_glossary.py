@@ -66,6 +66,24 @@ def test_a_phrase_of_the_table_is_replaced_whole_however_it_is_joined() -> None:
 
 
 @pytest.mark.parametrize(
+    ("message", "expanded"),
+    [
+        ("my cheeks are black and blue", "my cheeks are bruising"),
+        ("when do the scabs fall off", "when do the crusts fall off"),
+        ("can i wear foundation tmrw", "can i wear makeup tomorrow"),
+        ("are sunbeds ok", "are sunbeds ok"),  # a plural the table does not list stays
+        ("is a sunbed ok", "is a tanning ok"),
+        ("how many jabs of tox", "how many injections of botox"),
+        ("can i use retin-a", "can i use retinol"),
+        ("pins and needles in my chin", "tingling in my chin"),
+        ("my lips are bumpy", "my lips are bumps"),
+    ],
+)
+def test_everyday_english_for_what_the_posts_describe_is_searched_in_their_words(message: str, expanded: str) -> None:
+    assert default_glossary().expand(message) == expanded
+
+
+@pytest.mark.parametrize(
     ("question", "term"),
     [
         ("실리프팅 받았는데 볼 옆으로 뭐가 삐져나와요 이거 흔한가요", "thread exposure"),

@@ -122,11 +122,13 @@ ANSWER_KINDS = (
         re.compile(r"\b(effect|results?)\b.*\blasts?\b"),
     ),
 )
-# "can I fly the day after lip filler?", "is it ok to wax before laser hair removal?": whether
-# something may be done around a procedure, answered only by a sentence naming it
+# "can I fly the day after lip filler?", "is it ok to wax before laser hair removal?", "is iced
+# tea ok after botox?": whether something may be done around a procedure, answered only by a
+# sentence naming it
 _CAN_I_AROUND = re.compile(
-    r"\b(can|could|should) i\b[^?.]{0,40}\b(after|before)\b"
-    r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before)\b"
+    r"\b(can|could|should) i\b[^?.]{0,40}\b(after|before|during)\b"
+    r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before|during)\b"
+    r"|\b(is|are) (?:\w+ ){1,3}(ok|okay|fine|safe|allowed|bad)\b[^?.]{0,30}\b(after|before|during)\b"
 )
 KIND_BONUS = 0.3
 # "around which session will it fade?" asks for an ordinal: "after the 5th session"
