@@ -347,6 +347,9 @@ EMERGENCY = "my lip filler was yesterday and now my lip is turning white and ver
         "점점 퍼지고 있어요. 어떡해요?",
         "would it be ok to just hold an ice pack on it for a while and see how it looks tomorrow?",  # long
         "찜질 좀 하고 내일 아침까지 지켜봐도 괜찮을까요? 지금 병원 가기가 좀 애매해서요",
+        # news that it eased is not news that it was seen to
+        "the white went away after maybe ten minutes or so, do i still need to do anything?",
+        "it looks a lot better than an hour ago honestly, should i still get it checked out?",
     ],
 )
 def test_a_short_follow_up_to_an_emergency_is_gated_urgent_again(pipeline, question: str) -> None:

@@ -75,10 +75,13 @@ _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도|건)요?\s*[?？]*
 AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
 # Whether to wait or see to it at home ("should I put a warm compress on it and wait till
-# tomorrow?"): after an emergency, asked at any length, it is about the emergency ...
+# tomorrow?"), or whether it still needs anything ("it cleared up, do I still need to do
+# anything?"): after an emergency, asked at any length, it is about the emergency ...
 _HOLDS_OFF = re.compile(
     r"\b(?:wait|hold off|sleep (?:it )?off|tomorrow|tmrw|tonight|in the morning|at home|ice it|compress|"
-    r"(?:put|use|apply|take) \w+(?: \w+)? (?:on|for) it)\b"
+    r"(?:put|use|apply|take) \w+(?: \w+)? (?:on|for) it|"
+    r"(?:do|should|would) i (?:still |even )?(?:need to|have to|gotta|go|get|worry|be worried)"
+    r"(?: \w+)? (?:anything|in|it checked|seen|someone|about it|now))\b"
     r"|기다리|기다려|내일|자고 ?나면|집에서|찜질|얼음",
     re.I,
 )
