@@ -36,6 +36,13 @@ def test_documents_carry_metadata_and_scores(pipeline) -> None:
     docs = ArchiveRetriever(search=pipeline.search, k=3).invoke("How long does lip filler last?")
     assert docs[0].metadata["post_id"] == "101_filler-faq.md"
     assert {"title", "section", "published", "score", "similarity"} <= set(docs[0].metadata)
+    hits = pipeline.search.search("How long does lip filler last?", 3)
+    assert [d.id for d in docs] == [h.chunk.chunk_id for h in hits]  # a document is known by its chunk's id
+
+
+def test_a_search_gives_five_hits_unless_told_otherwise(pipeline) -> None:
+    assert len(pipeline.search.search("How long does lip filler last?")) == 5
+    assert len(pipeline.search.search("How long does lip filler last?", 2)) == 2
 
 
 def test_one_section_cannot_crowd_out_the_rest(pipeline) -> None:
