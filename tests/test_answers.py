@@ -141,6 +141,7 @@ def test_a_statistic_comes_with_what_it_is_based_on_and_nothing_else(pipeline) -
             "003_thread-lift-aftercare.txt",
             "10 to 14 days",
         ),
+        ("does fractional laser work on rolling scars", "006_acne-scar-fractional.txt", "50%"),  # named: answered
         # a nap is lying down, however the message goes on
         (
             "had jaw botox at lunch, can i nap when i get home or do i have to stay sitting up for a while",
@@ -183,6 +184,9 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
         # "is X ok after ...?" is answered only by a sentence naming X
         "is iced tea ok after jaw botox",
         "is spicy food ok after lip filler",
+        # whether it suits someone or something is answered only by a sentence naming them
+        "can men get jaw botox",
+        "is fractional ok for darker skin tones",
         "when can i go running after fractional laser?",
         "can i fly on a plane the day after lip filler",
     ],

@@ -130,6 +130,12 @@ _CAN_I_AROUND = re.compile(
     r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before|during)\b"
     r"|\b(is|are) (?:\w+ ){1,3}(ok|okay|fine|safe|allowed|bad)\b[^?.]{0,30}\b(after|before|during)\b"
 )
+# "can guys get skin boosters?", "is fractional ok for darker skin?", "does it work on stretch
+# marks?": whether it suits someone or something, answered only by a sentence naming them
+_FOR_WHOM = re.compile(
+    r"\bcan (?!i\b|you\b|it\b|they\b|we\b|u\b)[a-z]+ (?P<asks>get|have|do)\b"
+    r"|\b(?P<suits>ok|okay|safe|suitable|good|fine|work|works|effective) (?:for|on|with) (?!(?:the|my|your|a) )"
+)
 KIND_BONUS = 0.3
 # "around which session will it fade?" asks for an ordinal: "after the 5th session"
 _WHICH_ONE_Q = re.compile(r"\b(?:which|what) (?:session|visit|round|appointment)\b")
@@ -691,9 +697,11 @@ class ExtractiveComposer:
         # not the activity either)
         title_words = {h.chunk.chunk_id: set(tokens(h.chunk.title)) for h in hits}
         about = set().union(*title_words.values())
+        for_whom = _FOR_WHOM.search(lowered)
+        asking = set(tokens(for_whom.group("asks") or for_whom.group("suits"))) if for_whom else set()
         activity = (
-            {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY | about}
-            if (_RESTRICTION in kinds or _CAN_I_AROUND.search(lowered)) and not _REPEAT_Q.search(lowered)
+            {t for t in weights if t not in PROCEDURE_TOKENS | AREA_TOKENS | NOT_AN_ACTIVITY | about | asking}
+            if (_RESTRICTION in kinds or _CAN_I_AROUND.search(lowered) or for_whom) and not _REPEAT_Q.search(lowered)
             else set()
         )
         pairs = [(hit, sentence) for hit in hits for sentence in hit.chunk.sentences]
