@@ -130,7 +130,7 @@ _CAN_I_AROUND = re.compile(
     r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before|during)\b"
     r"|\b(is|are) (?:\w+ ){1,3}(ok|okay|fine|safe|allowed|bad)\b[^?.]{0,30}\b(after|before|during)\b"
 )
-# "can guys get skin boosters?", "is fractional ok for darker skin?", "does it work on stretch
+# "can men get jaw botox?", "is fractional ok for darker skin?", "does it work on stretch
 # marks?": whether it suits someone or something, answered only by a sentence naming them
 _FOR_WHOM = re.compile(
     r"\bcan (?!i\b|you\b|it\b|they\b|we\b|u\b)[a-z]+ (?P<asks>get|have|do)\b"
