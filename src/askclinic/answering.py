@@ -130,8 +130,9 @@ _CAN_I_AROUND = re.compile(
     r"|\bis it (ok|okay|fine|safe) to\b[^?.]{0,40}\b(after|before|during)\b"
     r"|\b(is|are) (?:\w+ ){1,3}(ok|okay|fine|safe|allowed|bad)\b[^?.]{0,30}\b(after|before|during)\b"
 )
-# "can men get jaw botox?", "is fractional ok for darker skin?", "does it work on stretch
-# marks?": whether it suits someone or something, answered only by a sentence naming them
+# "can men get jaw botox?", "is fractional ok for darker skin?", "does it work on grey hair?":
+# whether it suits someone or something, answered only by a sentence naming them (or close in
+# meaning to them, by the small model: see ``_activity_matched``)
 _FOR_WHOM = re.compile(
     r"\bcan (?!i\b|you\b|it\b|they\b|we\b|u\b)[a-z]+ (?P<asks>get|have|do)\b"
     r"|\b(?P<suits>ok|okay|safe|suitable|good|fine|work|works|effective) (?:for|on|with) (?!(?:the|my|your|a) )"
