@@ -350,9 +350,13 @@ EMERGENCY = "my lip filler was yesterday and now my lip is turning white and ver
         # news that it eased is not news that it was seen to
         "the white went away after maybe ten minutes or so, do i still need to do anything?",
         "it looks a lot better than an hour ago honestly, should i still get it checked out?",
+        # a question of its own about the same procedure, asked before the emergency is seen to
+        "how long does swelling normally last after lip filler anyway?",
+        "and bruising?",  # "it's just a bruise, right?"
+        "립필러 붓기는 보통 며칠 가요?",
     ],
 )
-def test_a_short_follow_up_to_an_emergency_is_gated_urgent_again(pipeline, question: str) -> None:
+def test_a_follow_up_to_an_emergency_is_gated_urgent_again(pipeline, question: str) -> None:
     asked = rewrite(question, ["how long does lip filler last?", EMERGENCY])
     assert EMERGENCY in asked
     answer = pipeline.answer(asked)
@@ -377,11 +381,25 @@ def test_a_medication_question_after_an_emergency_is_urgent_not_refused(pipeline
         "ok the clinic saw me and it's fine now. how long should i avoid the sauna?",  # news first
         "how long does swelling last after a thread lift?",  # another procedure
         "ok so for next time, in general how long should i wait before i get a facial massage again",
-        "and bruising?",  # asks about something else
+        "btw for my sister, how long does lip filler usually last?",
+        "ok i called them and im going in. how long does lip filler swelling last normally?",
+        "went back to the clinic and they treated it. when can i massage my lips again?",
+        "병원 다녀왔는데 괜찮대요. 입술필러 붓기는 며칠 가요?",
     ],
 )
 def test_a_follow_up_that_moves_on_from_an_emergency_is_not_carried(question: str) -> None:
     assert EMERGENCY not in rewrite(question, [EMERGENCY])
+
+
+ALLERGIC = "right after my skin booster my lips and eyes got all puffy and im kinda lightheaded"
+
+
+@pytest.mark.parametrize("question", ["can i still go to work after?", "should i take the bus home or wait here?"])
+def test_a_follow_up_to_an_emergency_the_classifier_found_is_urgent_too(pipeline, question: str) -> None:
+    """No table entry matches the emergency, only the classifier, which reads the whole message:
+    carried along in the order it was sent, the follow-up's question does not hide it."""
+    assert pipeline.answer(ALLERGIC).status is Status.URGENT
+    assert pipeline.answer(rewrite(question, [ALLERGIC])).status is Status.URGENT
 
 
 def test_a_follow_up_to_an_ordinary_question_is_not_made_urgent(pipeline) -> None:

@@ -1360,6 +1360,12 @@ def _widened(english: list[str], first: int, size: int) -> tuple[int, int]:
     return first, last + 1
 
 
+def procedure_kinds(text: str) -> set[str]:
+    """The procedures an English text names, by their ``PROCEDURES`` names ("filler" for "lip
+    fillers" and "hyaluronic")."""
+    return {name for name, pattern in _PROCEDURE_NAMES.items() if pattern.search(text.lower())}
+
+
 def procedures_named(text: str) -> list[str]:
     """The procedures a question names, each as the words it used ("thread lift", "hifu")."""
     found = []

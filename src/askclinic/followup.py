@@ -21,7 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answering import AREAS, INTENT_WORDS, MULTI_PART, PROCEDURE_TOKENS, procedures_in_full, procedures_named
+from .answering import (
+    AREAS,
+    INTENT_WORDS,
+    MULTI_PART,
+    PROCEDURE_TOKENS,
+    procedure_kinds,
+    procedures_in_full,
+    procedures_named,
+)
 from .glossary import Glossary, default_glossary, is_korean
 from .lexical import tokens
 from .safety import SafetyGate, default_safety
@@ -72,29 +80,24 @@ _OPENING = re.compile(
 )
 KOREAN_WHAT_ABOUT_WORDS = 3
 _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도|건)요?\s*[?？]*\s*$")
-AFTER_URGENT_WORDS = 12  # words: a follow-up to an emergency this short is about the emergency
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
-# Whether to wait or see to it at home ("should I put a warm compress on it and wait till
-# tomorrow?"), or whether it still needs anything ("it cleared up, do I still need to do
-# anything?"): after an emergency, asked at any length, it is about the emergency ...
-_HOLDS_OFF = re.compile(
-    r"\b(?:wait|hold off|sleep (?:it )?off|tomorrow|tmrw|tonight|in the morning|at home|ice it|compress|"
-    r"(?:put|use|apply|take) \w+(?: \w+)? (?:on|for) it|"
-    r"(?:do|should|would) i (?:still |even )?(?:need to|have to|gotta|go|get|worry|be worried)"
-    r"(?: \w+)? (?:anything|in|it checked|seen|someone|about it|now))\b"
-    r"|기다리|기다려|내일|자고 ?나면|집에서|찜질|얼음",
+# After an emergency not yet seen to, a follow-up is about the emergency unless it says it asks
+# about something else ("for next time", "unrelated", "btw", "for my sister") ...
+_MOVES_ON = re.compile(
+    r"\b(?:next time|in general|generally|unrelated|separate q(?:uestion)?|another q(?:uestion)?|just so i know|"
+    r"btw|by the way|off topic|different (?:q|question|topic)|for my (?:\w+ )?(?:sister|brother|friend|mom|mum|mother|"
+    r"dad|father|wife|husband|partner|daughter|son|cousin|aunt))\b|다음에|일반적으로|다른 질문|별개로|그건 그렇고",
     re.I,
 )
-# ... unless it says it asks about another time ("for next time, how long should I wait before ...")
-_MOVES_ON = re.compile(
-    r"\b(?:next time|in general|generally|unrelated|separate q(?:uestion)?|just so i know)\b|다음에|일반적으로", re.I
-)
-# A message saying an emergency was already seen to: what follows it asks something new
+# ... or that it is being seen to ("ok i called them", "went to the ER, fine now")
 _SEEN_TO = re.compile(
-    r"\b(?:went|been|gone|going) to (?:the )?(?:er|a&e|emergency|hospital|doctor|clinic)\b"
+    r"\b(?:went|been|gone|going|heading|on my way) (?:back )?to (?:the )?(?:er|a&e|emergency|hospital|doctor|clinic)\b"
     r"|\b(?:saw|seen|checked by) (?:a |the |my )?(?:doctor|doc|nurse)\b"
     r"|\b(?:i.?m|im|i am|it.?s|its|all) (?:fine|ok|okay|better|good) now\b"
-    r"|응급실 ?(?:갔|다녀|왔)|괜찮아졌|진료 ?받았|치료 ?받았",
+    r"|\b(?:called|calling|rang|phoned) (?:them|911|119|(?:the|my) (?:clinic|doctor|doc|hospital|er|ambulance))\b"
+    r"|\b(?:i.?m|im|i am) (?:going|heading) (?:in|now|there|over)\b|\bgo(?:ing)? (?:to )?get (?:it|this) checked\b"
+    r"|\b(?:treated|sorted|dealt with|handled) (?:it|me)\b|\bunder control\b"
+    r"|(?:응급실|병원)(?:에)? ?(?:갔|다녀|왔|가는 ?중|가고 ?있)|괜찮아졌|괜찮대|진료 ?받았|치료 ?받았|처치 ?받았",
     re.I,
 )
 # A message that opens with the second half of a comparison ("vs a medium peel, which ...?",
@@ -284,9 +287,8 @@ def rewrite(
     body, connected = _split_connector(text)
     own = topic_words(body, glossary)
     own_procedures = procedure_words(body, glossary)
-    short = len(words) <= AFTER_URGENT_WORDS and not own_procedures and not (connected and own)
-    if _about_an_emergency(text, history[-1], short, gate):
-        return f"{body} {history[-1]}"
+    if _about_an_emergency(text, history[-1], gate, glossary):
+        return f"{history[-1]} {body}"  # in the order they were sent
     context = next((h for h in reversed(history) if procedure_words(h, glossary)), None)
     previous = next((h for h in reversed(history) if topic_words(h, glossary)), None)
     if previous is None:
@@ -398,17 +400,19 @@ def _other_side(body: str, context: str, glossary: Glossary) -> str:
     return " ".join(before)
 
 
-def _about_an_emergency(text: str, previous: str, short: bool, gate: SafetyGate | None) -> bool:
+def _about_an_emergency(text: str, previous: str, gate: SafetyGate | None, glossary: Glossary) -> bool:
     """Whether a follow-up to ``previous`` is about it while it is an emergency not yet seen to:
-    a ``short`` follow-up that asks nothing new, one asking whether to wait or see to it at home,
-    or one the gate would refuse ("can I take tylenol for it?"; urgent comes before refused).
-    News that it was seen to ("went to the ER, fine now") moves on; news that it is worse does not."""
-    if _SEEN_TO.search(text) or _SEEN_TO.search(previous):
+    any follow-up is ("should I just wait?", "how long does swelling last after nose filler
+    anyway?", "how many advil can I take?"; urgent comes before refused), unless it says it moves
+    on to something else or that the emergency is seen to, or asks only of another procedure
+    ("how long does a thread lift last?" after lip filler). News that it is worse is not news that
+    it was seen to."""
+    if _SEEN_TO.search(text) or _SEEN_TO.search(previous) or _MOVES_ON.search(text):
         return False
-    holds_off = bool(_HOLDS_OFF.search(text)) and not _MOVES_ON.search(text)
-    if short or holds_off:
-        return _gated_as(previous, gate, Status.URGENT)
-    return _gated_as(previous, gate, Status.URGENT) and _gated_as(text, gate, Status.REFUSED)
+    own, before = (procedure_kinds(glossary.translate(m) if is_korean(m) else m) for m in (text, previous))
+    if own and before and not own & before:
+        return False
+    return _gated_as(previous, gate, Status.URGENT)
 
 
 def _gated_as(message: str, gate: SafetyGate | None, status: Status) -> bool:
