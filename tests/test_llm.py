@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import Field
 
 from askclinic.errors import ConfigError
 from askclinic.llm import LLMComposer, make_chat_model, verify
@@ -66,8 +67,27 @@ def test_backends_need_a_model_name_and_url() -> None:
 
 
 def test_an_openai_compatible_backend_is_built_without_connecting() -> None:
-    model = make_chat_model(Settings(llm="openai", llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1"))
+    settings = Settings(
+        llm="OpenAI", llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1", llm_api_key="k-1", llm_timeout=7.5
+    )
+    model = make_chat_model(settings)
     assert model.model_name == "qwen"
+    assert model.openai_api_base == "http://127.0.0.1:9/v1"
+    assert model.openai_api_key.get_secret_value() == "k-1"
+    assert model.request_timeout == 7.5
+    # the same question gets the same answer, and a failed call falls back at once, not after retries
+    assert model.temperature == 0
+    assert model.max_retries == 0
+
+
+def test_an_ollama_backend_is_built_without_connecting() -> None:
+    model = make_chat_model(Settings(llm="ollama", llm_model="qwen2.5:0.5b", llm_timeout=4.0))
+    assert model.model == "qwen2.5:0.5b"
+    assert model.base_url is None  # Ollama's own default address
+    assert model.temperature == 0
+    assert model.client_kwargs == {"timeout": 4.0}
+    served = make_chat_model(Settings(llm="ollama", llm_model="m", llm_base_url="http://127.0.0.1:11434"))
+    assert served.base_url == "http://127.0.0.1:11434"
 
 
 def llm_settings(url: str, timeout: float = 30.0) -> Settings:
@@ -187,3 +207,60 @@ def test_verify_asks_for_the_lead_figure_and_for_compared_figures() -> None:
     assert verify("Swelling is more common than pain [1].", snippets, opening={"16", "11"}) is not None
     assert verify("Swelling (16%) is more common than pain (11%) [1][2].", snippets, opening={"16", "11"}) is None
     assert verify("Swelling occurs in 16% [1].", snippets, opening={"16", "11"}) is None  # no comparison made
+
+
+class RecordingChatModel(FakeListChatModel):
+    """A fake chat model that keeps the messages it was sent."""
+
+    sent: list = Field(default_factory=list)
+
+    def _call(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        self.sent.append(messages)
+        return super()._call(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def test_the_model_is_sent_numbered_excerpts_and_the_question(pipeline) -> None:
+    model = RecordingChatModel(responses=["NOT_IN_ARCHIVE"])
+    AskPipeline(pipeline.search, llm=LLMComposer(model)).answer("How common is thread exposure?")
+    (messages,) = model.sent
+    system, human = (m.content for m in messages)
+    assert "ONLY the numbered excerpts" in system
+    lines = human.split("<excerpts>\n", 1)[1].split("\n</excerpts>", 1)[0].splitlines()
+    assert [line.split("]", 1)[0] for line in lines] == [f"[{i}" for i in range(1, len(lines) + 1)]
+    assert any("Thread exposure: 5%" in line for line in lines), lines
+    assert " — " in lines[0] and lines[0].startswith("[1] (")  # (title — section) before the sentence
+    assert human.endswith("<question>\nHow common is thread exposure?\n</question>")
+
+
+def test_a_reply_that_says_the_archive_has_no_answer_keeps_the_extractive_answer(pipeline) -> None:
+    model = RecordingChatModel(responses=["NOT_IN_ARCHIVE"])
+    answer = AskPipeline(pipeline.search, llm=LLMComposer(model)).answer("How common is thread exposure?")
+    assert len(model.sent) == 1
+    assert answer.answer == pipeline.answer("How common is thread exposure?").answer
+
+
+def test_a_failed_or_rejected_reply_is_logged_with_its_reason(pipeline, caplog) -> None:
+    import logging
+
+    class Down(FakeListChatModel):
+        def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise ConnectionError("connection refused by 127.0.0.1:9")
+
+    with caplog.at_level(logging.WARNING, logger="askclinic.llm"):
+        AskPipeline(pipeline.search, llm=LLMComposer(Down(responses=["x"]))).answer("How common is thread exposure?")
+        llm_pipeline(pipeline, "Thread exposure happens in about 15% of patients [1].")[0].answer(
+            "How common is thread exposure?"
+        )
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("LLM call failed") and "connection refused by 127.0.0.1:9" in m for m in messages)
+    assert any(m.startswith("LLM answer rejected (") and "15" in m for m in messages), messages
+
+
+def test_verify_names_what_is_wrong_and_reads_thousands_either_way() -> None:
+    from askclinic.answering import Candidate
+    from askclinic.types import Chunk
+
+    chunk = Chunk("p::0", "p", "T", "S", ("The review pooled 2,827 patients.",), 0, 0)
+    snippets = [Candidate("The review pooled 2,827 patients.", chunk, 1, 1)]
+    assert verify("The review pooled 2827 patients [1].", snippets) is None
+    assert verify("It pooled 2,827 patients [2].", snippets) == "the answer cites an excerpt that does not exist"
