@@ -6,7 +6,7 @@ import itertools
 import re
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from .word_weights import MIN_ZIPF_GAIN, english_words, is_common_word, weight, zipf
@@ -70,6 +70,19 @@ MIN_NAME_LENGTH = 5
 # A word before a procedure's name this rare in English names a kind of it ("tca" 2.8, "pcl" 2.6
 # peels and threads), unlike words that say something of it ("redo" 3.2, "rarer" 3.1).
 KIND_ZIPF = 3.0
+# Endings that make one word of another ("flakiness" of "flake", "puffiness" of "puff"): a rare
+# word whose root the archive uses names no new thing.
+_DERIVED = ("iness", "ness", "ity", "ily", "ment", "ing", "ed", "ly", "y")
+MIN_ROOT = 3
+
+
+def _roots(word: str) -> Iterator[str]:
+    for end in _DERIVED:
+        if word.endswith(end) and len(word) - len(end) >= MIN_ROOT:
+            root = word[: -len(end)]
+            yield from (root, root + "e", root + "y")
+
+
 MIN_CORRECTED_LENGTH = 4  # shorter words are only fixed by a swap of two letters ("hwo" -> "how")
 
 
@@ -239,6 +252,7 @@ class LexicalIndex:
             for word in dict.fromkeys(words)
             if word not in skip
             and stem(word) not in self.df
+            and not any(stem(root) in self.df for root in _roots(word))
             and word not in STOPWORDS
             and (
                 word in treatments
