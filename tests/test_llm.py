@@ -264,3 +264,29 @@ def test_verify_names_what_is_wrong_and_reads_thousands_either_way() -> None:
     snippets = [Candidate("The review pooled 2,827 patients.", chunk, 1, 1)]
     assert verify("The review pooled 2827 patients [1].", snippets) is None
     assert verify("It pooled 2,827 patients [2].", snippets) == "the answer cites an excerpt that does not exist"
+
+
+def test_the_figures_an_llm_answer_must_keep_come_from_the_extractive_opening() -> None:
+    from askclinic.answering import Composition
+    from askclinic.llm import lead_figures
+    from askclinic.types import Citation
+
+    def cited(n: int, quote: str) -> Citation:
+        return Citation(n, "p", "T", "C", "", "S", quote, "p")
+
+    citations = (cited(1, "Swelling: 16%"), cited(2, "Bruising: 26%"), cited(3, "Exposure: 5%"))
+    compared = Composition("Swelling: 16% [1] Bruising: 26% [2]\n\nExposure: 5% [3]", citations)
+    assert lead_figures(compared) == ({"16"}, {"16", "26"})
+    # an opening that quotes nothing with a marker: the first citation's figure is the lead
+    unmarked = Composition("Side effects vary.\n\nSwelling: 16% [1] Bruising: 26% [2]", citations)
+    assert lead_figures(unmarked) == ({"16"}, {"16"})
+    assert lead_figures(Composition("No figures.", ())) == (set(), set())
+
+
+def test_a_chat_model_that_returns_plain_text_is_read_too(pipeline) -> None:
+    class PlainText:
+        def invoke(self, messages: object) -> str:
+            return "Thread exposure was reported in 5% of cases [1]."
+
+    answer = AskPipeline(pipeline.search, llm=LLMComposer(PlainText())).answer("How common is thread exposure?")
+    assert answer.answer == "Thread exposure was reported in 5% of cases [1]."
