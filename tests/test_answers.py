@@ -158,6 +158,16 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
 
 
 @pytest.mark.parametrize(
+    "question", ["when do hifu results start to show? had it done 4 days ago", "after hifu when do i see the results"]
+)
+def test_how_soon_a_change_shows_is_not_answered_by_how_long_it_lasts(pipeline, question: str) -> None:
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    lead = answer.citations[0].quote
+    assert "2 to 3 months" in lead and "6 to 12 months" not in lead, answer.answer
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "What is the capital of France?",

@@ -84,6 +84,16 @@ _REPEAT_Q = re.compile(
     r"\b(?:go|going|come|coming|get|getting) back\b[^?.]{0,20}\b(?:more|again|another)\b"
     r"|\b(?:top|touch)[ -]?ups?\b|\bre-?do\b|\b(?:get|getting|add|adding|put|putting) (?:some )?more\b"
 )
+# "when will I see a difference?", "how long till it kicks in", "when do results show": how soon a
+# change shows, not how long it lasts
+_ONSET_Q = re.compile(
+    r"\b(till|until|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
+    r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
+    r"|\bwhen (do|does|will|is|are|should)\b[^?.]{0,30}\b(show|shows|appear|appears|kick|kicks|act|start|starts|begin|"
+    r"begins|work|working|supposed to)\b|\bkicks? in\b|\btakes? effect\b|\b(start|begin)\w* (to )?(see|notice)"
+)
+# how long a result lasts, not how soon it shows ("last week" is a time)
+_LASTS = re.compile(r"\blasts?\b(?! (?:week|night|time|month|year|session|one|few|couple)\b)|\blasting\b")
 ANSWER_KINDS = (
     (  # how long an appointment takes
         re.compile(r"\btakes?\b|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"),
@@ -94,10 +104,7 @@ ANSWER_KINDS = (
         re.compile(r"\bapart\b|\bevery\b|\bintervals?\b|\bspaced\b|\bonce\b|\bwait(ing)?\b|\bat least\b"),
     ),
     (  # how soon a change shows
-        re.compile(
-            r"\b(till|until|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
-            r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
-        ),
+        _ONSET_Q,
         re.compile(r"\bafter\b|\bwithin\b|\bat (about|around)\b|\bappears?\b|\bstarts? to\b|\bshows?\b"),
     ),
     (  # how long something must wait or be avoided ("when can i drink again", "how long no sauna")
@@ -306,6 +313,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "number_for_count": 0.2,  # "how many / how much" and a number
     "conversation_post": PREFER_BONUS,  # a follow-up, from the post the conversation is about
     "answer_kind": KIND_BONUS,  # gives the kind of time asked for ("takes 20 minutes" for "take")
+    "lasting_for_onset": -KIND_BONUS,  # "results last 6 to 12 months" for "when do results show"
     "counted": 0.6,  # "how many sessions" and "10 to 12 sessions"
     "ordinal": 0.6,  # "around which session" and "after the 5th session"
     "question_mark": -0.5,
@@ -692,6 +700,7 @@ class ExtractiveComposer:
         wants_reason = bool(_WHY_Q.search(lowered))
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
+        wants_onset = bool(_ONSET_Q.search(lowered)) and not _LASTS.search(lowered)
         # "when can I fly after filler?": only a sentence that names what is to wait (flying)
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
         # (what a post is about, "melasma" in "can I go swimming after toning for melasma?", is
@@ -795,6 +804,7 @@ class ExtractiveComposer:
                     any(k.search(lowered_sentence) for k in kinds)
                     or (_RESTRICTION in kinds and bool(_RESTRICTION.search(hit.chunk.section.lower())))
                 ),
+                "lasting_for_onset": float(wants_onset and bool(_LASTS.search(lowered_sentence))),
                 "counted": float(counts),
                 "ordinal": float(wants_ordinal and bool(_ORDINAL.search(sentence))),
                 "question_mark": float(sentence.rstrip().endswith("?")),
