@@ -669,7 +669,7 @@ class ExtractiveComposer:
             and not set(tokens(counted.group(1).split(noun)[0] + noun)) & _COUNT_ANSWERED_OTHERWISE
         )
         top = hits[0].score if hits else 1.0
-        named = _procedures(lowered)
+        named = procedure_kinds(lowered)
         # "can I get a skin booster and laser toning on the same day?" is answered only by what is
         # said of both together, never by a sentence about one of them
         combined = len(named) >= 2 and bool(_COMBINED.search(lowered)) and not MULTI_PART.search(lowered)
@@ -722,14 +722,14 @@ class ExtractiveComposer:
             meanings = [max(a, b) for a, b in zip(meanings, alone, strict=True)]
         frames = {h.chunk.chunk_id: f"{h.chunk.title} {h.chunk.section}" for h in hits}
         frame_words = {cid: set(tokens(text)) for cid, text in frames.items()}
-        frame_procedures = {cid: _procedures(text.lower()) for cid, text in frames.items()} if named else {}
+        frame_procedures = {cid: procedure_kinds(text.lower()) for cid, text in frames.items()} if named else {}
         aliases = _named_by(lowered)
         for name in set(aliases.values()):  # one thing named twice ("hifu, ulthera") counts once
             same = sorted((t for t in aliases if aliases[t] == name and t in weights), key=weights.__getitem__)
             for t in same[:-1]:
                 del weights[t]
         total = sum(weights.values()) or 1.0
-        frame_names = {cid: _procedures(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
+        frame_names = {cid: procedure_kinds(text.lower()) | _areas(text.lower()) for cid, text in frames.items()}
         out: dict[str, Candidate] = {}
         for (hit, sentence), meaning in zip(pairs, meanings, strict=True):
             if hit.chunk.section == ABOUT:
@@ -737,7 +737,7 @@ class ExtractiveComposer:
             frame = frame_words[hit.chunk.chunk_id]
             lowered_sentence = sentence.lower()
             named_here = (
-                named & (frame_procedures[hit.chunk.chunk_id] | _procedures(lowered_sentence)) if named else set()
+                named & (frame_procedures[hit.chunk.chunk_id] | procedure_kinds(lowered_sentence)) if named else set()
             )
             if named and not named_here:
                 continue  # about another procedure than the one asked about
@@ -779,7 +779,7 @@ class ExtractiveComposer:
             if wants_rate and not (_RATE.search(sentence) and about_it):
                 continue  # "how common is it for filler to migrate" is answered by how common it is
             if aliases:  # a name of the procedure or area asked about, in the sentence's own words
-                said_here = _procedures(lowered_sentence) | _areas(lowered_sentence)
+                said_here = procedure_kinds(lowered_sentence) | _areas(lowered_sentence)
                 words |= {t for t, name in aliases.items() if name in said_here}
                 frame = frame | {t for t, name in aliases.items() if name in frame_names[hit.chunk.chunk_id]}
             coverage = sum(w for t, w in weights.items() if t in words) / total
@@ -1370,12 +1370,6 @@ def _widened(english: list[str], first: int, size: int) -> tuple[int, int]:
     return first, last + 1
 
 
-def procedure_kinds(text: str) -> set[str]:
-    """The procedures an English text names, by their ``PROCEDURES`` names ("filler" for "lip
-    fillers" and "hyaluronic")."""
-    return {name for name, pattern in _PROCEDURE_NAMES.items() if pattern.search(text.lower())}
-
-
 def procedures_named(text: str) -> list[str]:
     """The procedures a question names, each as the words it used ("thread lift", "hifu")."""
     found = []
@@ -1405,8 +1399,8 @@ def without_procedure(lowered: str, name: str) -> str:
     return lowered
 
 
-def _procedures(text: str) -> set[str]:
-    """The procedures (keys of PROCEDURES) a lower-cased text names."""
+def procedure_kinds(text: str) -> set[str]:
+    """The procedures (keys of PROCEDURES) a lower-cased text names ("filler" for "lip fillers")."""
     return {name for name, pattern in _PROCEDURE_NAMES.items() if pattern.search(text)}
 
 

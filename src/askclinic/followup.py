@@ -409,7 +409,7 @@ def _about_an_emergency(text: str, previous: str, gate: SafetyGate | None, gloss
     it was seen to."""
     if _SEEN_TO.search(text) or _SEEN_TO.search(previous) or _MOVES_ON.search(text):
         return False
-    own, before = (procedure_kinds(glossary.translate(m) if is_korean(m) else m) for m in (text, previous))
+    own, before = (procedure_kinds((glossary.translate(m) if is_korean(m) else m).lower()) for m in (text, previous))
     if own and before and not own & before:
         return False
     return _gated_as(previous, gate, Status.URGENT)
