@@ -19,6 +19,11 @@ For each size, in fresh processes (the numbers are each process's own):
 
     python benchmarks/scale.py                          # 1k, 10k, 100k chunks (about 15 minutes)
     python benchmarks/scale.py --sizes 1000,10000 --json scale.json
+    python benchmarks/scale.py --chroma-server          # the store is a local `chroma run`
+
+With ``--chroma-server`` the store is a Chroma server started for each size (``chroma run`` on a
+free port), as replicas share one: Chroma's vector index then lives in the server's memory, not in
+the ingesting process's or the app's, and the server's own peak RSS is reported beside theirs.
 
 Targets (at 100k chunks): first answer <= 15 s, app RSS <= 1.5 GB, ask p95 <= 80 ms, the changed
 post answered within 10 s with no answer slower than 1 s meanwhile; ingest peak RSS within 15%
@@ -215,14 +220,62 @@ def read_json(proc: subprocess.Popen[str]) -> dict[str, Any]:
             return dict(json.loads(line))
 
 
-def run_size(size: int, work: Path, n_questions: int) -> dict[str, Any]:
+def peak_rss_of(pid: int) -> float:
+    """Peak RSS (VmHWM) of a running process, in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``chroma run`` on a free port, once its heartbeat answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("chroma run exited before it served") from None
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("chroma run did not answer its heartbeat within 30 s")
+
+
+def run_size(size: int, work: Path, n_questions: int, server: bool = False) -> dict[str, Any]:
+    chroma, store = start_chroma(work / "chroma") if server else (None, str(work / "store"))
+    try:
+        result = measure_size(size, work, n_questions, store)
+        if chroma is not None:
+            result["server_peak_rss_mb"] = round(peak_rss_of(chroma.pid), 1)
+        return result
+    finally:
+        if chroma is not None:
+            chroma.terminate()
+            chroma.wait(30)
+
+
+def measure_size(size: int, work: Path, n_questions: int, store: str) -> dict[str, Any]:
     from ingest import build_vocabulary, generate_archive
 
     samples = work / "samples"
     shutil.copytree(ROOT / "samples" / "archive", samples)
     n_posts = max(1, round((size - 70) / CHUNKS_PER_POST))
     generate_archive(work / "filler", n_posts, build_vocabulary(ROOT / "samples" / "archive"), seed=size)
-    store = str(work / "store")
     me = [sys.executable, str(Path(__file__).resolve())]
     out = subprocess.run(
         [*me, "_ingest", str(work / "filler"), str(samples), store], capture_output=True, text=True, check=True
@@ -264,6 +317,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="archive sizes in chunks, comma-separated")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--chroma-server", action="store_true", help="the store is a local `chroma run`")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(
@@ -275,7 +329,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="askclinic-scale-"))
         try:
-            results.append(run_size(size, work, args.questions))
+            results.append(run_size(size, work, args.questions, args.chroma_server))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(results[-1]), flush=True)
