@@ -170,6 +170,22 @@ def test_how_soon_a_change_shows_is_not_answered_by_how_long_it_lasts(pipeline, 
 @pytest.mark.parametrize(
     "question",
     [
+        "when does the toning start to make my melasma look lighter?",
+        "been doing toning a while, when do pigment spots begin to fade",
+    ],
+)
+def test_how_soon_toning_shows_is_answered_by_the_session_it_shows_after(pipeline, question: str) -> None:
+    """A change that shows "after the 5th session" is told by the session, as a time would be; how
+    soon redness fades after each session does not say when the melasma does."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED
+    lead = answer.citations[0].quote
+    assert "5th session" in lead and "redness" not in lead, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What is the capital of France?",
         "Do you offer hair transplants?",
         "What's the best pizza topping?",

@@ -92,6 +92,17 @@ _ONSET_Q = re.compile(
     r"|\bwhen (do|does|will|is|are|should)\b[^?.]{0,30}\b(show|shows|appear|appears|kick|kicks|act|start|starts|begin|"
     r"begins|work|working|supposed to)\b|\bkicks? in\b|\btakes? effect\b|\b(start|begin)\w* (to )?(see|notice)"
 )
+# What heals after a procedure: how soon a result shows is not answered by when redness fades
+# ("when will i start seeing my melasma fade?" is not "redness fades within 1 to 2 hours").
+_AFTERMATH = re.compile(
+    r"\b(redness|red|swelling|swollen|puff\w*|bruis\w*|crust\w*|scab\w*|tender\w*|sore\w*|itch\w*|sting\w*|"
+    r"flak\w*|peeling|bumps?|numb\w*)\b"
+)
+# "after the 5th session" says when a change shows as well as a time does
+_NTH_VISIT = re.compile(
+    r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) "
+    r"(?:session|visit|treatment|round|peel|injection)s?\b"
+)
 # how long a result lasts, not how soon it shows ("last week" is a time)
 _LASTS = re.compile(r"\blasts?\b(?! (?:week|night|time|month|year|session|one|few|couple)\b)|\blasting\b")
 ANSWER_KINDS = (
@@ -314,6 +325,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "conversation_post": PREFER_BONUS,  # a follow-up, from the post the conversation is about
     "answer_kind": KIND_BONUS,  # gives the kind of time asked for ("takes 20 minutes" for "take")
     "lasting_for_onset": -KIND_BONUS,  # "results last 6 to 12 months" for "when do results show"
+    "aftermath_for_onset": -KIND_BONUS,  # "redness fades within 1 to 2 hours" for "when will it start to fade"
     "counted": 0.6,  # "how many sessions" and "10 to 12 sessions"
     "ordinal": 0.6,  # "around which session" and "after the 5th session"
     "question_mark": -0.5,
@@ -701,6 +713,7 @@ class ExtractiveComposer:
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         wants_onset = bool(_ONSET_Q.search(lowered)) and not _LASTS.search(lowered)
+        asks_aftermath = bool(_AFTERMATH.search(lowered))
         # "when can I fly after filler?": only a sentence that names what is to wait (flying)
         # answers it; another restriction of the same post ("avoid saunas for 3 days") does not
         # (what a post is about, "melasma" in "can I go swimming after toning for melasma?", is
@@ -786,7 +799,9 @@ class ExtractiveComposer:
             framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
             if not coverage and meaning < MIN_SEMANTIC:
                 continue  # a sentence must itself say something about the question's topic
-            timed = wants_time and bool(_TIME_UNIT.search(sentence))
+            timed = wants_time and (
+                bool(_TIME_UNIT.search(sentence)) or (wants_onset and bool(_NTH_VISIT.search(lowered_sentence)))
+            )
             features = {
                 "coverage": coverage,
                 "framed": framed,
@@ -805,6 +820,9 @@ class ExtractiveComposer:
                     or (_RESTRICTION in kinds and bool(_RESTRICTION.search(hit.chunk.section.lower())))
                 ),
                 "lasting_for_onset": float(wants_onset and bool(_LASTS.search(lowered_sentence))),
+                "aftermath_for_onset": float(
+                    wants_onset and not asks_aftermath and bool(_AFTERMATH.search(lowered_sentence))
+                ),
                 "counted": float(counts),
                 "ordinal": float(wants_ordinal and bool(_ORDINAL.search(sentence))),
                 "question_mark": float(sentence.rstrip().endswith("?")),
