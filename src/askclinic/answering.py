@@ -98,11 +98,6 @@ _AFTERMATH = re.compile(
     r"\b(redness|red|swelling|swollen|puff\w*|bruis\w*|crust\w*|scab\w*|tender\w*|sore\w*|itch\w*|sting\w*|"
     r"flak\w*|peeling|bumps?|numb\w*)\b"
 )
-# "after the 5th session" says when a change shows as well as a time does
-_NTH_VISIT = re.compile(
-    r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) "
-    r"(?:session|visit|treatment|round|peel|injection)s?\b"
-)
 # how long a result lasts, not how soon it shows ("last week" is a time)
 _LASTS = re.compile(r"\blasts?\b(?! (?:week|night|time|month|year|session|one|few|couple)\b)|\blasting\b")
 ANSWER_KINDS = (
@@ -161,6 +156,8 @@ _WHICH_ONE_Q = re.compile(r"\b(?:which|what) (?:session|visit|round|appointment)
 _ORDINAL = re.compile(
     r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.I
 )
+# "after the 5th session" says when a change shows as well as a time does
+_NTH_VISIT = re.compile(rf"(?:{_ORDINAL.pattern}) (?:session|visit|treatment|round|peel|injection)s?\b", re.I)
 # "How long does the appointment take?" is answered in minutes or hours, never by how long a
 # result or the recovery lasts: without such a sentence the answer is "not in the posts".
 _VISIT_LENGTH_Q = re.compile(
