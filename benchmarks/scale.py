@@ -52,6 +52,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
+from query import pct  # noqa: E402
+from web import free_port  # noqa: E402
+
 CHUNKS_PER_POST = 9  # what the generator's posts average
 CHANGED_POST = "003_thread-lift-aftercare.txt"
 OLD_FIGURE, NEW_FIGURE = "7 to 10 days", "9 to 12 days"
@@ -68,11 +71,6 @@ def current_rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def emit(record: dict[str, Any]) -> None:
@@ -231,12 +229,9 @@ def peak_rss_of(pid: int) -> float:
 
 def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     """``chroma run`` on a free port, once its heartbeat answers."""
-    import socket
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
