@@ -24,6 +24,8 @@ For each size, in fresh processes (the numbers are each process's own):
 With ``--chroma-server`` the store is a Chroma server started for each size (``chroma run`` on a
 free port), as replicas share one: Chroma's vector index then lives in the server's memory, not in
 the ingesting process's or the app's, and the server's own peak RSS is reported beside theirs.
+Ingestion publishes the word index to a snapshot file (``ASKCLINIC_WORD_INDEX_SNAPSHOT``) that the
+new app starts from; ``--no-snapshot`` measures an app that reads every chunk from the server.
 
 Targets (at 100k chunks): first answer <= 15 s, app RSS <= 1.5 GB, ask p95 <= 80 ms, the changed
 post answered within 10 s with no answer slower than 1 s meanwhile; ingest peak RSS within 15%
@@ -104,17 +106,26 @@ class RandomEmbeddings:
 
 def child_ingest(filler: str, samples: str, store: str) -> None:
     from askclinic.embeddings import SentenceEmbeddings
+    from askclinic.factory import word_index_snapshot
     from askclinic.ingestion import ingest
+    from askclinic.settings import Settings
     from askclinic.store import open_store
 
     real = SentenceEmbeddings().load()
     dim = len(real.embed_query("dimension"))
     target = open_store(store, real.model_id, write=True)
+    snapshot = word_index_snapshot(Settings(store=store))
     started = time.perf_counter()
-    report = ingest([Path(filler)], target, RandomEmbeddings(real.model_id, dim), count_tokens=real.token_counter())  # type: ignore[arg-type]
+    report = ingest(
+        [Path(filler)],
+        target,
+        RandomEmbeddings(real.model_id, dim),  # type: ignore[arg-type]
+        count_tokens=real.token_counter(),
+        word_index_snapshot=snapshot,
+    )
     seconds = time.perf_counter() - started
     peak = peak_rss_mb()
-    ingest([Path(samples)], target, real, count_tokens=real.token_counter())
+    ingest([Path(samples)], target, real, count_tokens=real.token_counter(), word_index_snapshot=snapshot)
     emit(
         {
             "ingest_seconds": round(seconds, 1),
@@ -251,8 +262,12 @@ def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("chroma run did not answer its heartbeat within 30 s")
 
 
-def run_size(size: int, work: Path, n_questions: int, server: bool = False) -> dict[str, Any]:
+def run_size(size: int, work: Path, n_questions: int, server: bool = False, snapshot: bool = True) -> dict[str, Any]:
     chroma, store = start_chroma(work / "chroma") if server else (None, str(work / "store"))
+    os.environ["ASKCLINIC_CACHE_DIR"] = str(work / "app-cache")  # a new app keeps no earlier copy
+    os.environ.pop("ASKCLINIC_WORD_INDEX_SNAPSHOT", None)
+    if server and snapshot:
+        os.environ["ASKCLINIC_WORD_INDEX_SNAPSHOT"] = str(work / "shared" / "word-index.sqlite3")
     try:
         result = measure_size(size, work, n_questions, store)
         if chroma is not None:
@@ -313,6 +328,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="archive sizes in chunks, comma-separated")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--chroma-server", action="store_true", help="the store is a local `chroma run`")
+    parser.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="with --chroma-server: no word-index snapshot; the app reads every chunk from the server at start",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(
@@ -324,7 +344,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="askclinic-scale-"))
         try:
-            results.append(run_size(size, work, args.questions, args.chroma_server))
+            results.append(run_size(size, work, args.questions, args.chroma_server, not args.no_snapshot))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(results[-1]), flush=True)

@@ -63,6 +63,7 @@ def _env(tmp: Path, name: str) -> dict[str, str]:
     env.update(
         ASKCLINIC_FEEDBACK_DB=str(tmp / f"{name}-feedback.sqlite3"),
         ASKCLINIC_CACHE_DIR=str(tmp / f"{name}-cache"),  # each replica keeps its own word index
+        ASKCLINIC_WORD_INDEX_SNAPSHOT=str(tmp / "shared" / "word-index.sqlite3"),  # started from this copy
         HF_HUB_OFFLINE="1",
         GRADIO_ANALYTICS_ENABLED="False",
     )
@@ -158,6 +159,7 @@ def test_two_apps_keep_answering_and_see_a_post_ingested_by_a_third_process(chro
     for name in ("003_thread-lift-aftercare.txt", "004_laser-toning-melasma.txt", "005_hifu-lifting.txt"):
         shutil.copy(SAMPLES / name, first / name)
     _ingest(first, chroma_server, tmp_path)
+    assert (tmp_path / "shared" / "word-index.sqlite3").is_file()  # what a new replica starts from
     new = tmp_path / "new"
     new.mkdir()
     (new / "201_microneedling.txt").write_text(NEW_POST, encoding="utf-8")

@@ -13,7 +13,7 @@ from conftest import SAMPLES, FakeEmbeddings
 from askclinic.ingestion import ingest
 from askclinic.retrieval import HybridSearch
 from askclinic.store import Store, open_store
-from askclinic.word_index import FILE_NAME, WordIndexFile, default_path
+from askclinic.word_index import FILE_NAME, WordIndexFile, default_path, seed
 
 
 def _archive(tmp_path: Path, *names: str) -> Path:
@@ -193,3 +193,83 @@ def test_post_text_is_every_chunk_of_that_post_and_nothing_else(tmp_path: Path) 
     assert text.index(chunks[0].text) < text.index(chunks[-1].text)
     assert not any(c.text in text for c in store.chunks() if c.post_id != "001_botox-jaw.txt")
     assert search.post_text("no-such-post.txt") == ""
+
+
+def _refuse_full_reads(store: Store) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("read every chunk back from the store")
+
+    store.chunks = refuse  # type: ignore[method-assign]
+    store.chunk_fingerprints = refuse  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def server(chroma_server: str) -> str:
+    """The test Chroma server, emptied."""
+    from askclinic.store import open_client
+
+    client = open_client(chroma_server)
+    for col in client.list_collections():
+        client.delete_collection(getattr(col, "name", col))
+    return chroma_server
+
+
+@pytest.mark.server
+def test_a_new_app_on_a_server_starts_from_the_published_word_index(server: str, tmp_path: Path) -> None:
+    """Ingestion publishes the server's word index to the snapshot file; a new app's index starts
+    from that file, so it reads no chunk back from the server, and later follows changes only."""
+    from askclinic.factory import make_pipeline
+    from askclinic.settings import Settings
+
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "003_thread-lift-aftercare.txt", "001_botox-jaw.txt")
+    snapshot = tmp_path / "shared" / "words.sqlite3"
+    writer = open_store(server, emb.model_id, write=True)
+    assert ingest([archive], writer, emb, word_index_snapshot=snapshot).ok
+    assert snapshot.is_file()
+
+    settings = Settings(store=server, cache_dir=str(tmp_path / "app-cache"), word_index_snapshot=str(snapshot))
+    pipeline = make_pipeline(settings, emb)  # type: ignore[arg-type]
+    _refuse_full_reads(pipeline.search.store)
+    hits = pipeline.search.search("how long does swelling last after a thread lift", k=3)
+    assert hits and hits[0].lexical > 0
+    assert pipeline.search.indexed_chunks == writer.count()
+
+    # a post added later is fetched by itself, and the republished copy holds it
+    shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive / "005_hifu-lifting.txt")
+    assert ingest([archive], writer, emb, word_index_snapshot=snapshot).new == ["005_hifu-lifting.txt"]
+    pipeline.search.refresh(wait=True)
+    assert pipeline.search.indexed_chunks == writer.count()
+    mine = pipeline.search.words.path
+    assert seed(mine, snapshot, writer.collection_id()) is False  # it is synced already: kept
+    fresh = tmp_path / "fresh" / FILE_NAME
+    assert seed(fresh, snapshot, writer.collection_id())
+    with WordIndexFile(fresh) as words:
+        assert words.counts() == (writer.count(), 3) and words.revision == writer.revision()
+
+
+@pytest.mark.server
+def test_a_snapshot_of_another_collection_is_not_used(server: str, tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    snapshot = tmp_path / "words.sqlite3"
+    writer = open_store(server, emb.model_id, write=True)
+    assert ingest([_archive(tmp_path, "001_botox-jaw.txt")], writer, emb, word_index_snapshot=snapshot).ok
+    old_id = writer.collection_id()
+    writer.client.delete_collection(writer.name)  # the store is rebuilt: a new collection
+    rebuilt = open_store(server, emb.model_id, write=True)
+    (tmp_path / "b").mkdir()
+    assert ingest([_archive(tmp_path / "b", "005_hifu-lifting.txt")], rebuilt, emb).ok
+    assert rebuilt.collection_id() not in ("", old_id)
+
+    mine = tmp_path / "app" / FILE_NAME
+    assert seed(mine, snapshot, rebuilt.collection_id()) is False
+    with WordIndexFile(mine) as words:
+        words.sync(rebuilt)
+        assert {c.post_id for c in words.all_chunks()} == {"005_hifu-lifting.txt"}
+
+
+def test_a_damaged_snapshot_is_not_used_and_the_index_comes_from_the_store(tmp_path: Path) -> None:
+    snapshot = tmp_path / "words.sqlite3"
+    snapshot.write_bytes(b"not a database at all" * 100)
+    assert seed(tmp_path / "app" / FILE_NAME, snapshot, "some-collection") is False
+    assert not (tmp_path / "app" / FILE_NAME).exists()

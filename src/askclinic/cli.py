@@ -71,7 +71,7 @@ def ingest(
       askclinic ingest ~/archive --dry-run
     """
     from .chunking import approx_word_pieces
-    from .factory import make_embeddings, make_store
+    from .factory import make_embeddings, make_store, word_index_snapshot
     from .ingestion import ingest as run_ingest
 
     settings = settings_for(store)
@@ -90,6 +90,7 @@ def ingest(
                 count_tokens=counter,
                 max_bytes=settings.max_post_bytes,
                 wait=wait,
+                word_index_snapshot=word_index_snapshot(settings),
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except AskclinicError as e:

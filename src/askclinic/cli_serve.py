@@ -37,6 +37,7 @@ def _settings(store: str | None) -> Settings:
 
 def _ingest_samples(settings: Settings, embeddings: SentenceEmbeddings, target: Store) -> None:
     """Load the project's sample archive into an empty store, with a progress bar."""
+    from .factory import word_index_snapshot
     from .ingestion import ingest
     from .progress import progress_bar
 
@@ -54,6 +55,7 @@ def _ingest_samples(settings: Settings, embeddings: SentenceEmbeddings, target: 
             embeddings,
             count_tokens=embeddings.token_counter(),
             max_bytes=settings.max_post_bytes,
+            word_index_snapshot=word_index_snapshot(settings),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     err.print(

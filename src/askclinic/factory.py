@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .embeddings import SentenceEmbeddings, set_torch_threads
 from .settings import Settings, offline_environment
-from .store import Store, open_store
+from .store import Store, is_server, open_store
 
 if TYPE_CHECKING:
     from .pipeline import AskPipeline
@@ -23,11 +23,19 @@ def make_store(settings: Settings, model_id: str, *, write: bool = False) -> Sto
     return open_store(settings.store, model_id, write=write)
 
 
+def word_index_snapshot(settings: Settings) -> Path | None:
+    """The file a Chroma server's word index is published to and started from (None: none, or
+    the store is a folder, whose word index lives inside it)."""
+    if settings.word_index_snapshot and is_server(settings.store):
+        return Path(settings.word_index_snapshot).expanduser()
+    return None
+
+
 def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = None) -> AskPipeline:
     """The whole answering chain from settings (models load on first use)."""
     from .pipeline import AskPipeline
     from .retrieval import HybridSearch
-    from .word_index import WordIndexFile, default_path
+    from .word_index import WordIndexFile, default_path, seed
 
     set_torch_threads(settings.query_threads)
     embeddings = embeddings or make_embeddings(settings)
@@ -37,5 +45,9 @@ def make_pipeline(settings: Settings, embeddings: SentenceEmbeddings | None = No
         from .llm import make_llm_composer
 
         llm = make_llm_composer(settings)
-    words = WordIndexFile(default_path(store, Path(settings.cache_dir) if settings.cache_dir else None))
+    path = default_path(store, Path(settings.cache_dir) if settings.cache_dir else None)
+    snapshot = word_index_snapshot(settings)
+    if snapshot is not None:
+        seed(path, snapshot, store.collection_id())
+    words = WordIndexFile(path)
     return AskPipeline(HybridSearch(store, embeddings, words=words), llm=llm, max_chars=settings.max_question_chars)

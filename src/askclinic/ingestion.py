@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -161,15 +162,19 @@ def ingest(
     progress: Progress | None = None,
     batch_size: int = EMBED_BATCH,
     wait: bool = False,
+    word_index_snapshot: Path | None = None,
 ) -> IngestReport:
     """Bring the store in line with the post files under ``paths``.
+
+    With a Chroma server, ``word_index_snapshot`` is a file the server's apps can read: the
+    store's word index is published there when ingestion is done (see ``word_index.seed``).
 
     Writing holds the store folder's writer lock: a second ingestion at the same time fails
     with ``StoreBusyError`` (or waits, with ``wait=True``). A dry run takes no lock.
     """
     if dry_run:
         return _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size)
-    with _writing(store, wait), _folder_word_index(store) as words:
+    with _writing(store, wait), _word_index(store, word_index_snapshot) as words:
         current = words is not None and words.revision == store.revision() and words.counts()[0] == store.count()
         report = _ingest(paths, store, embeddings, prune, dry_run, count_tokens, max_bytes, progress, batch_size, words)
         if words is not None and store.exists():
@@ -177,25 +182,37 @@ def ingest(
                 words.mark(store.revision())
             else:
                 words.sync(store)
+            if word_index_snapshot is not None and is_server(store.location):
+                words.publish(word_index_snapshot, store.collection_id())
         return report
 
 
 @contextlib.contextmanager
-def _folder_word_index(store: Store) -> Iterator[WordIndexFile | None]:
-    """A store folder's word index, fed by ingestion as it writes, so an app starting on the
-    folder finds it current. A Chroma server's apps keep their own copies (``None``)."""
-    if not store.location or is_server(store.location):
+def _word_index(store: Store, snapshot: Path | None = None) -> Iterator[WordIndexFile | None]:
+    """The word index ingestion feeds as it writes: a store folder's own, so an app starting on
+    the folder finds it current; for a Chroma server with a ``snapshot`` file, a copy started
+    from that file and published back to it when ingestion is done, so a new app starts from it.
+    A Chroma server's apps otherwise keep their own copies (``None``)."""
+    if not store.location or (is_server(store.location) and snapshot is None):
         yield None
         return
-    from .word_index import WordIndexFile, default_path
+    from .word_index import FILE_NAME, WordIndexFile, default_path, seed
 
-    with WordIndexFile(default_path(store)) as words:
-        yield words
+    if not is_server(store.location):
+        with WordIndexFile(default_path(store)) as words:
+            yield words
+        return
+    assert snapshot is not None
+    with tempfile.TemporaryDirectory(prefix="askclinic-words-") as folder:
+        path = Path(folder) / FILE_NAME
+        seed(path, snapshot, store.collection_id())
+        with WordIndexFile(path) as words:
+            yield words
 
 
 def sync_word_index(store: Store) -> None:
     """Bring a store folder's word index up to date (changed posts only)."""
-    with _folder_word_index(store) as words:
+    with _word_index(store) as words:
         if words is not None and store.exists():
             words.sync(store)
 

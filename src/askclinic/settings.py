@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     cache_dir: str = Field(
         "", description="where an app keeps its word index of a Chroma server's store ('' : ~/.cache/askclinic)"
     )
+    word_index_snapshot: str = Field(
+        "",
+        description="with a Chroma server: a file ingestion publishes the word index to, and a new app"
+        " starts its own from instead of reading every chunk from the server ('' : none)",
+    )
     query_threads: int = Field(1, ge=0, description="torch threads while answering (0: torch's default)")
 
 

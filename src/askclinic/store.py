@@ -241,6 +241,14 @@ class Store:
     def exists(self) -> bool:
         return self.name in self._existing()
 
+    def collection_id(self) -> str:
+        """The id of this model's collection ('' when there is none): the same whichever address
+        an app reaches the server by, and new when the collection is rebuilt."""
+        try:
+            return str(self.client.get_collection(self.name, embedding_function=None).id)
+        except Exception:
+            return ""
+
     def other_models(self) -> dict[str, str]:
         return {n: m for n, m in self._existing().items() if n != self.name}
 

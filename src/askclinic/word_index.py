@@ -4,7 +4,9 @@ It is what the BM25 half of retrieval is built from, and where section and recor
 are answered, so a running app never reads every chunk back from Chroma:
 
 - Ingestion feeds it with each batch it writes (``apply``), so an app starting on a folder store
-  finds it current. An app on a Chroma server keeps its own copy (``default_path``).
+  finds it current. An app on a Chroma server keeps its own copy (``default_path``); when a
+  snapshot file is configured, ingestion also publishes a copy there (``publish``) and a new
+  app starts its own from it (``seed``) instead of reading every chunk from the server.
 - ``sync`` brings it in line with the store by changes only: it reads the chunks written since
   the newest it holds (``WRITTEN_AT``); only when the counts still disagree does it list the
   store's chunk ids with their metadata (a fingerprint of each chunk's post version), never the
@@ -102,6 +104,52 @@ def default_path(store: Store, cache_dir: Path | None = None) -> Path:
     return folder / FILE_NAME
 
 
+def seed(path: Path, snapshot: Path, collection_id: str) -> bool:
+    """Start the word index at ``path`` from a published copy (``WordIndexFile.publish``) when it
+    has never been synced; the next ``sync`` then reads only what changed since the copy.
+
+    Nothing is done (False) when ``path`` already holds a synced index, when there is no copy,
+    or when the copy is of another format or another store's collection: the index is then
+    built from the store as before."""
+    if not collection_id or not snapshot.is_file() or _synced(path):
+        return False
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with contextlib.closing(sqlite3.connect(f"{snapshot.resolve().as_uri()}?mode=ro", uri=True)) as copy:
+            fmt, held = WordIndexFile._state(copy, "format"), WordIndexFile._state(copy, "collection")
+            if (fmt, held) != (FORMAT, collection_id):
+                log.warning(
+                    "not starting the word index from %s: it is of %s; reading the store instead",
+                    snapshot,
+                    "another format" if fmt != FORMAT else "another store",
+                )
+                return False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.closing(sqlite3.connect(part)) as mine:
+                copy.backup(mine)
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        os.replace(part, path)
+    except sqlite3.Error as e:
+        log.warning("could not start the word index from %s (%s); reading the store instead", snapshot, e)
+        return False
+    finally:
+        part.unlink(missing_ok=True)
+    log.info("word index started from %s", snapshot)
+    return True
+
+
+def _synced(path: Path) -> bool:
+    """Whether the file at ``path`` exists and was synced with its store at least once."""
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as con:
+            return bool(WordIndexFile._state(con, "revision"))
+    except sqlite3.Error:
+        return False
+
+
 class WordIndexFile:
     """The word index of one store in one SQLite file (see the module's description)."""
 
@@ -160,7 +208,10 @@ class WordIndexFile:
 
     @staticmethod
     def _state(con: sqlite3.Connection, key: str) -> str:
-        row = con.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        try:
+            row = con.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # not a word index (no state table)
+            return ""
         return str(row[0]) if row else ""
 
     # -- reading -----------------------------------------------------------------------
@@ -284,6 +335,21 @@ class WordIndexFile:
     def remove_posts(self, post_ids: Sequence[str]) -> None:
         with self._transaction() as con:
             self._drop_posts(con, post_ids)
+
+    def publish(self, target: Path, collection_id: str) -> None:
+        """Write a consistent copy of this file to ``target``, replacing what is there in one
+        step (a reader never sees half a copy): where the apps of a Chroma server start their own
+        word index from (``seed``). The copy names the store's collection it belongs to."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            with contextlib.closing(sqlite3.connect(part, isolation_level=None)) as copy:
+                self._con.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                copy.execute("INSERT OR REPLACE INTO state VALUES ('collection', ?)", (collection_id,))
+            os.replace(part, target)
+        finally:
+            part.unlink(missing_ok=True)
 
     def mark(self, revision: str) -> None:
         """Record that the file reflects the store at ``revision`` (every write was applied)."""
