@@ -230,3 +230,33 @@ def test_the_cli_still_starts_without_the_heavy_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
     assert "doctor" in runner.invoke(app, ["--help"]).output
+
+
+def test_the_word_index_snapshot_is_checked_when_it_is_set(
+    ingested: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = tmp_path / "shared" / "words.sqlite3"
+    monkeypatch.setenv("ASKCLINIC_WORD_INDEX_SNAPSHOT", str(snapshot))
+
+    def check() -> Check:
+        return next(c for c in run_checks(ingested) if c.name == "word index snapshot")
+
+    if not ingested.startswith("http"):
+        assert check().ok and "not used (the store is a folder" in check().detail
+        return
+    missing = check()
+    assert not missing.ok and "no file there yet" in missing.detail and "askclinic ingest" in missing.fix
+    embeddings = FakeEmbeddings(model_id=PACKAGED_MODEL)
+    store = open_store(ingested, embeddings.model_id)
+    archive = tmp_path / "two-posts"  # as the fixture ingested it: nothing to write, only to publish
+    assert ingest([archive], store, embeddings, word_index_snapshot=snapshot).unchanged
+    current = check()
+    assert current.ok and current.detail.endswith(f"2 posts, {count_chunks(ingested)} chunks; current with the store")
+    shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive)
+    assert ingest([archive], store, embeddings).new == ["005_hifu-lifting.txt"]  # not published
+    assert "written before the store's last change" in check().detail and check().ok
+    snapshot.write_bytes(b"not a database" * 200)
+    damaged = check()
+    assert not damaged.ok and "not a word index" in damaged.detail
+    result = runner.invoke(app, ["doctor", "--store", ingested])
+    assert result.exit_code == 1 and "problem word index snapshot" in result.output

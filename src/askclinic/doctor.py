@@ -44,6 +44,8 @@ def run_checks(store: str | None = None) -> list[Check]:
     embeddings, embedding_checks = check_embeddings(settings)
     checks += embedding_checks
     checks.append(check_store(settings, embeddings))
+    if settings.word_index_snapshot:
+        checks.append(check_word_index_snapshot(settings, embeddings))
     checks.append(check_llm(settings))
     return checks
 
@@ -202,6 +204,44 @@ def check_store(settings: Settings, embeddings: SentenceEmbeddings | None) -> Ch
             "run 'askclinic ingest PATH' again; it rewrites incomplete posts",
         )
     return Check("store", True, detail)
+
+
+def check_word_index_snapshot(settings: Settings, embeddings: SentenceEmbeddings | None) -> Check:
+    """The word index ingestion publishes for a Chroma server's new apps
+    (``ASKCLINIC_WORD_INDEX_SNAPSHOT``): there, readable, and of this store."""
+    import sqlite3
+
+    from .store import Store, is_server, open_client
+    from .word_index import FORMAT, read_snapshot
+
+    name = "word index snapshot"
+    path = Path(settings.word_index_snapshot).expanduser()
+    republish = "run 'askclinic ingest PATH' with ASKCLINIC_WORD_INDEX_SNAPSHOT set: it publishes the file there"
+    if not is_server(settings.store):
+        return Check(name, True, f"{path}: not used (the store is a folder, which keeps its word index inside it)")
+    if not path.is_file():
+        return Check(name, False, f"{path}: no file there yet; new apps read every chunk from the server", republish)
+    try:
+        info = read_snapshot(path)
+    except sqlite3.Error as e:
+        return Check(name, False, f"{path}: not a word index ({e}); new apps ignore it", republish)
+    if info.format != FORMAT:
+        return Check(name, False, f"{path}: of another askclinic version's format; new apps ignore it", republish)
+    held = f"{path}: {info.posts} posts, {info.chunks} chunks"
+    if embeddings is None:
+        return Check(name, True, f"{held}; not compared with the store (fix the embedding model)")
+    try:
+        store = Store(open_client(settings.store), embeddings.model_id, settings.store)
+        collection, revision = store.collection_id(), store.revision()
+    except Exception:  # the store check above says why
+        return Check(name, True, f"{held}; not compared with the store (unreachable)")
+    if info.collection != collection:
+        return Check(
+            name, False, f"{held}, of another collection (the store was rebuilt since); new apps ignore it", republish
+        )
+    if info.revision != revision:
+        return Check(name, True, f"{held}; written before the store's last change: new apps read what changed since")
+    return Check(name, True, f"{held}; current with the store")
 
 
 def _store_fix(location: str) -> str:

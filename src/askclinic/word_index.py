@@ -139,6 +139,28 @@ def seed(path: Path, snapshot: Path, collection_id: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What a published word index says of itself (``WordIndexFile.publish``)."""
+
+    format: str
+    collection: str
+    revision: str
+    chunks: int
+    posts: int
+
+
+def read_snapshot(snapshot: Path) -> SnapshotInfo:
+    """The format, collection, store revision and counts of a published word index.
+    Raises ``sqlite3.Error`` for a file that is not one."""
+    with contextlib.closing(sqlite3.connect(f"{snapshot.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        state = dict(con.execute("SELECT key, value FROM state").fetchall())
+        chunks, posts = con.execute("SELECT COUNT(*), COUNT(DISTINCT post_id) FROM chunks").fetchone()
+    return SnapshotInfo(
+        state.get("format", ""), state.get("collection", ""), state.get("revision", ""), int(chunks), int(posts)
+    )
+
+
 def _synced(path: Path) -> bool:
     """Whether the file at ``path`` exists and was synced with its store at least once."""
     if not path.is_file():
