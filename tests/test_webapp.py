@@ -321,3 +321,48 @@ def test_readiness_reports_the_word_index_version(pipeline) -> None:
     assert info["lexical_index_revision"] == pipeline.search.store.revision() != ""
     assert info["lexical_index_chunks"] == info["store_chunks"] == pipeline.search.store.count()
     assert info["store_posts"] == len({c.post_id for c in pipeline.search.chunks_indexed()})
+
+
+def test_each_chat_step_clears_the_box_and_keeps_the_reasons_hidden(tmp_path: Path) -> None:
+    app = ChatApp(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation()
+    steps = list(app.respond("How common is thread exposure?", conv))
+    (placeholder, box, same, reasons), (final, box_after, _, reasons_after) = steps
+    assert placeholder[1] == {"role": "assistant", "content": "…"} and same is conv
+    assert box == "" and box_after == gr.update()  # cleared once; what is typed meanwhile stays
+    assert reasons == reasons_after == gr.update(visible=False)
+    assert final[1]["role"] == "assistant" and final[1]["content"] == render(answer())
+
+
+@pytest.mark.parametrize("message", ["", "   ", None])
+def test_an_empty_message_changes_nothing(tmp_path: Path, message: str | None) -> None:
+    pipeline = FakePipeline(answer())
+    app = ChatApp(pipeline, FeedbackStore(tmp_path / "f.sqlite3"))
+    conv = Conversation(messages=[{"role": "user", "content": "hi"}])
+    (step,) = list(app.respond(message, conv))  # type: ignore[arg-type]
+    assert step == (conv.messages, "", conv, gr.update())
+    assert conv.messages == [{"role": "user", "content": "hi"}] and pipeline.asked == []
+
+
+def test_a_failed_answer_keeps_the_question_and_abstains_with_the_disclaimer(tmp_path: Path) -> None:
+    app = ChatApp(FakePipeline(error=RuntimeError("boom")), FeedbackStore(tmp_path / "f.sqlite3"))
+    *_, turn = list(app.answer("How common is thread exposure?", Conversation()))
+    assert turn.answer == Answer("How common is thread exposure?", Status.ABSTAINED, FAILED["en"], (), DISCLAIMER)
+
+
+def test_a_thumb_on_a_cell_index_rates_that_message_and_a_late_reason_is_ignored(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    app = ChatApp(FakePipeline(answer()), store)
+    conv = Conversation()
+    list(app.respond("How common is thread exposure?", conv))
+    shown, conv = app.like(conv, gr.LikeData(None, {"index": [1, 0], "value": "", "liked": False}))
+    assert shown == gr.update(visible=True) and conv.awaiting_reason is not None
+    hidden, cleared, conv = app.give_reason(None, conv)  # the panel closed without a reason
+    assert (hidden, cleared) == (gr.update(visible=False), gr.update(value=None))
+    assert conv.awaiting_reason is None and [(r.rating, r.reason) for r in store.rows()] == [("down", "")]
+    app.like(conv, like(1, True))
+    assert conv.awaiting_reason is None
+    app.give_reason("wrong source", conv)  # no thumbs down waits for it
+    assert [(r.rating, r.reason) for r in store.rows()] == [("up", "")]
+    shown, conv = app.like(conv, like(0, True))  # a user message
+    assert shown == gr.update(visible=False) and conv.awaiting_reason is None
