@@ -366,3 +366,31 @@ def test_a_thumb_on_a_cell_index_rates_that_message_and_a_late_reason_is_ignored
     assert [(r.rating, r.reason) for r in store.rows()] == [("up", "")]
     shown, conv = app.like(conv, like(0, True))  # a user message
     assert shown == gr.update(visible=False) and conv.awaiting_reason is None
+
+
+def _props(demo: gr.Blocks, elem_id: str) -> dict:
+    return next(c["props"] for c in demo.config["components"] if c["props"].get("elem_id") == elem_id)
+
+
+def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(tmp_path: Path) -> None:
+    from askclinic.question_log import QuestionLog
+    from askclinic.webapp import LOG_NOTICE, NOTICE, TITLE, build_demo
+
+    feedback = FeedbackStore(tmp_path / "f.sqlite3")
+    demo = build_demo(FakePipeline(answer()), feedback)  # type: ignore[arg-type]
+    assert demo.title == TITLE and demo.analytics_enabled is False
+    chat = _props(demo, "ac-chat")
+    assert (chat["sanitize_html"], chat["allow_tags"], chat["render_markdown"]) == (True, False, True)
+    assert chat["feedback_options"] == ["Like", "Dislike"] and chat["latex_delimiters"] == []
+    assert TITLE in _props(demo, "ac-header")["value"]
+    notice = _props(demo, "ac-notice")["value"]
+    assert NOTICE in notice and LOG_NOTICE.split("{")[0] not in notice
+    assert not any(page[0] == "staff" for page in demo.config["pages"])  # no password: no staff page
+    handlers = {getattr(fn.fn, "__name__", ""): fn.fn for fn in demo.fns.values()}
+    assert handlers["like"].__self__.feedback is feedback and handlers["like"].__self__.log is None
+
+    log = QuestionLog(tmp_path / "f.sqlite3", days=30)
+    logged = build_demo(FakePipeline(answer()), feedback, log)  # type: ignore[arg-type]
+    assert LOG_NOTICE.format(days=30) in _props(logged, "ac-notice")["value"]
+    handlers = {getattr(fn.fn, "__name__", ""): fn.fn for fn in logged.fns.values()}
+    assert handlers["respond"].__self__.log is log
