@@ -186,6 +186,23 @@ def test_how_soon_toning_shows_is_answered_by_the_session_it_shows_after(pipelin
 @pytest.mark.parametrize(
     "question",
     [
+        "how soon can i get it again? botox wearing already",
+        "my jaw botox is wearing off, when can i have it done again",
+    ],
+)
+def test_how_soon_the_procedure_may_be_repeated_is_not_read_as_an_activity(pipeline, question: str) -> None:
+    """ "Can I get it again?" asks when the procedure may be repeated: the sentences that say so
+    answer, though they do not name the question's other words ("wearing"). Both abstained when
+    "get it again" was read as an activity to resume."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    quotes = [c.quote for c in answer.citations]
+    assert any("once every 3 months" in q for q in quotes), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What is the capital of France?",
         "Do you offer hair transplants?",
         "What's the best pizza topping?",

@@ -79,10 +79,12 @@ _COUNT_Q = re.compile(r"how many|how much|how often")
 # would rank "sessions are spaced 2 weeks apart" as high as "a session takes about 20 minutes".
 # How a sentence, or the heading of its list ("What to avoid"), says that something must wait.
 _RESTRICTION = re.compile(r"\bavoid\b|\bdo not\b|\bdon.t\b|\bwait\b|\bfrom day\b|\bagain\b|\bis fine\b|\bno \w+ for\b")
-# "how soon can I go back for more?": when the procedure itself may be repeated, not an activity
+# "how soon can I go back for more?", "how soon can I get it again?": when the procedure itself may
+# be repeated, not an activity
 _REPEAT_Q = re.compile(
     r"\b(?:go|going|come|coming|get|getting) back\b[^?.]{0,20}\b(?:more|again|another)\b"
     r"|\b(?:top|touch)[ -]?ups?\b|\bre-?do\b|\b(?:get|getting|add|adding|put|putting) (?:some )?more\b"
+    r"|\b(?:get|getting|do|doing|have|having) (?:it|this|that|them|one|another(?: one| session)?) (?:done )?again\b"
 )
 # "when will I see a difference?", "how long till it kicks in", "when do results show": how soon a
 # change shows, not how long it lasts
