@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -394,3 +395,26 @@ def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(t
     assert LOG_NOTICE.format(days=30) in _props(logged, "ac-notice")["value"]
     handlers = {getattr(fn.fn, "__name__", ""): fn.fn for fn in logged.fns.values()}
     assert handlers["respond"].__self__.log is log
+
+
+def test_launch_serves_only_here_with_no_share_link_error_details_analytics_or_mcp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+    from conftest import free_port
+
+    from askclinic.webapp import CSS, HEAD, build_demo, launch
+
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+    demo = build_demo(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))  # type: ignore[arg-type]
+    port = free_port()
+    url = launch(demo, "localhost", port)  # not Gradio's default host, so the one given is seen
+    try:
+        assert url == f"http://localhost:{port}/" and (demo.server_name, demo.server_port) == ("localhost", port)
+        assert (demo.share, demo.show_error, demo.ssr_mode, demo.mcp_server) == (False, False, False, False)
+        assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+        config = httpx.get(f"{url}config", timeout=10).json()
+        assert config["css"] == CSS and HEAD in config["head"] and type(demo.theme).__name__ == "Soft"
+        assert httpx.get(f"{url}gradio_api/mcp/schema", timeout=10).status_code == 404
+    finally:
+        demo.close()
