@@ -418,3 +418,16 @@ def test_launch_serves_only_here_with_no_share_link_error_details_analytics_or_m
         assert httpx.get(f"{url}gradio_api/mcp/schema", timeout=10).status_code == 404
     finally:
         demo.close()
+
+
+def test_launch_never_asks_for_an_mcp_server_or_a_share_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio's MCP extra is not installed here, so an MCP server asked for would not show over
+    HTTP; where it is installed, it would expose the chat as a tool to anyone who can reach it."""
+    from askclinic.webapp import build_demo, launch
+
+    asked: dict[str, object] = {}
+    demo = build_demo(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))  # type: ignore[arg-type]
+    monkeypatch.setattr(demo, "launch", lambda **kwargs: asked.update(kwargs))
+    monkeypatch.setattr(type(demo), "local_url", "http://127.0.0.1:1/", raising=False)
+    launch(demo, "127.0.0.1", 1)
+    assert asked["mcp_server"] is False and asked["share"] is False
