@@ -431,3 +431,38 @@ def test_launch_never_asks_for_an_mcp_server_or_a_share_link(tmp_path: Path, mon
     monkeypatch.setattr(type(demo), "local_url", "http://127.0.0.1:1/", raising=False)
     launch(demo, "127.0.0.1", 1)
     assert asked["mcp_server"] is False and asked["share"] is False
+
+
+def test_the_page_wires_each_control_and_exposes_only_chat(tmp_path: Path) -> None:
+    """Only ``/chat`` is a public API; asking updates the chat, the box, the session and the
+    reasons panel; a thumb opens the reasons; "New conversation" and the chat's clear button start
+    over with the reasons hidden; the staff page, when there is one, is not linked."""
+    from askclinic.webapp import CONCURRENCY, QUEUE_SIZE, build_demo
+
+    feedback = FeedbackStore(tmp_path / "f.sqlite3")
+    demo = build_demo(FakePipeline(answer()), feedback, staff_password="pw")  # type: ignore[arg-type]
+    kinds = {c["id"]: (c["type"], c["props"].get("elem_id")) for c in demo.config["components"]}
+    events: dict[str, tuple[str, list[str], list[str], str]] = {}
+    for dep, fn in zip(demo.config["dependencies"], demo.fns.values(), strict=True):
+        inputs = [kinds[i][0] for i in dep["inputs"]]
+        outputs = [kinds[i][1] or kinds[i][0] for i in dep["outputs"]]
+        events[fn.api_name] = (dep["targets"][0][1], inputs, outputs, dep["api_visibility"])
+    assert events["respond_1"][1:] == events["respond"][1:]  # an example clicked is asked the same way
+    assert events["chat"] == ("click", ["textbox", "state"], ["textbox", "state"], "public")
+    assert events["respond"] == (
+        "submit",
+        ["textbox", "state"],
+        ["ac-chat", "ac-question", "state", "ac-reason"],
+        "private",
+    )
+    assert events["like"] == ("like", ["state"], ["ac-reason", "state"], "private")
+    assert events["give_reason"] == ("click", ["radio", "state"], ["ac-reason", "radio", "state"], "private")
+    public = [name for name, (*_, visibility) in events.items() if visibility == "public"]
+    assert public == ["chat"]
+    resets = [(fn.fn(), events[fn.api_name]) for fn in demo.fns.values() if fn.api_name.startswith("lambda")]
+    assert resets == [
+        (([], Conversation(), gr.update(visible=False)), ("click", [], ["ac-chat", "state", "ac-reason"], "private")),
+        ((Conversation(), gr.update(visible=False)), ("clear", [], ["state", "ac-reason"], "private")),
+    ]
+    assert ("staff", "Staff", False) in demo.config["pages"]  # served, not in the navigation bar
+    assert (demo._queue.default_concurrency_limit, demo._queue.max_size) == (CONCURRENCY, QUEUE_SIZE)
