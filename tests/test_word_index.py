@@ -273,3 +273,15 @@ def test_a_damaged_snapshot_is_not_used_and_the_index_comes_from_the_store(tmp_p
     snapshot.write_bytes(b"not a database at all" * 100)
     assert seed(tmp_path / "app" / FILE_NAME, snapshot, "some-collection") is False
     assert not (tmp_path / "app" / FILE_NAME).exists()
+
+
+@pytest.mark.server
+def test_a_snapshot_that_cannot_be_written_is_a_warning_and_the_posts_are_in(server: str, tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    (tmp_path / "a-file").write_text("not a folder")
+    snapshot = tmp_path / "a-file" / "words.sqlite3"
+    writer = open_store(server, emb.model_id, write=True)
+    report = ingest([_archive(tmp_path, "001_botox-jaw.txt")], writer, emb, word_index_snapshot=snapshot)
+    assert report.ok and report.new == ["001_botox-jaw.txt"] and writer.count() > 0
+    (where, why), *_ = report.warnings
+    assert where == str(snapshot) and "could not be written" in why

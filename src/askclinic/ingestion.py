@@ -183,8 +183,22 @@ def ingest(
             else:
                 words.sync(store)
             if word_index_snapshot is not None and is_server(store.location):
-                words.publish(word_index_snapshot, store.collection_id())
+                _publish(words, word_index_snapshot, store, report)
         return report
+
+
+def _publish(words: WordIndexFile, snapshot: Path, store: Store, report: IngestReport) -> None:
+    """Publish the word index for new apps; the posts are in the store whatever happens here,
+    so a file that cannot be written is a warning (new apps then read the store), not a failure."""
+    import sqlite3
+
+    try:
+        words.publish(snapshot, store.collection_id())
+    except (OSError, sqlite3.Error) as e:
+        log.warning("could not write the word index to %s: %s", snapshot, e)
+        report.warnings.append(
+            (str(snapshot), f"the word index could not be written there ({e}); new apps will read every chunk instead")
+        )
 
 
 @contextlib.contextmanager
