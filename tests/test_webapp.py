@@ -82,6 +82,18 @@ def test_sources_show_title_clinic_date_section_and_quote() -> None:
     assert shown.rstrip().endswith(f"{DISCLAIMER}</div>")
 
 
+def test_each_source_is_one_item_with_its_clinic_and_date_set_apart() -> None:
+    from dataclasses import replace
+
+    from askclinic.webapp import render_sources
+
+    bare = replace(EVIL, n=2, clinic="", published="")
+    shown = render_sources((EVIL, bare))
+    assert '<span class="ac-meta">Clinic &lt;script&gt;alert(1)&lt;/script&gt; · 2025-07-01</span>' in shown
+    assert shown.count('<span class="ac-meta">') == 1  # a source with neither says nothing there
+    assert "</details><details>" in shown and shown.count("<details>") == 2
+
+
 def test_urgent_comes_first_in_a_banner_and_abstained_looks_different() -> None:
     urgent = render(answer(Status.URGENT, "**Contact the clinic now**"))
     assert urgent.startswith('<div class="ac-urgent" role="alert">')
@@ -373,11 +385,14 @@ def _props(demo: gr.Blocks, elem_id: str) -> dict:
     return next(c["props"] for c in demo.config["components"] if c["props"].get("elem_id") == elem_id)
 
 
-def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(tmp_path: Path) -> None:
+def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from askclinic.question_log import QuestionLog
     from askclinic.webapp import LOG_NOTICE, NOTICE, TITLE, build_demo
 
     feedback = FeedbackStore(tmp_path / "f.sqlite3")
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)  # off whatever the environment says
     demo = build_demo(FakePipeline(answer()), feedback)  # type: ignore[arg-type]
     assert demo.title == TITLE and demo.analytics_enabled is False
     chat = _props(demo, "ac-chat")
