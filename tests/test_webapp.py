@@ -389,7 +389,7 @@ def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from askclinic.question_log import QuestionLog
-    from askclinic.webapp import LOG_NOTICE, NOTICE, TITLE, build_demo
+    from askclinic.webapp import LOG_NOTICE, NOTICE, NOTICE_LINE, TITLE, build_demo
 
     feedback = FeedbackStore(tmp_path / "f.sqlite3")
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)  # off whatever the environment says
@@ -398,9 +398,10 @@ def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(
     chat = _props(demo, "ac-chat")
     assert (chat["sanitize_html"], chat["allow_tags"], chat["render_markdown"]) == (True, False, True)
     assert chat["feedback_options"] == ["Like", "Dislike"] and chat["latex_delimiters"] == []
-    assert TITLE in _props(demo, "ac-header")["value"]
-    notice = _props(demo, "ac-notice")["value"]
-    assert NOTICE in notice and LOG_NOTICE.split("{")[0] not in notice
+    assert (chat["label"], chat["show_label"], chat["height"], chat["buttons"]) == ("Chat", False, 520, ["copy"])
+    header = _props(demo, "ac-header")["value"]
+    assert header.startswith(f"# {TITLE}\nQuestions about the clinic's procedures, answered from its blog posts, with")
+    assert _props(demo, "ac-notice")["value"] == f"<details><summary>{NOTICE_LINE}</summary><p>{NOTICE}</p></details>"
     assert not any(page[0] == "staff" for page in demo.config["pages"])  # no password: no staff page
     handlers = {getattr(fn.fn, "__name__", ""): fn.fn for fn in demo.fns.values()}
     assert handlers["like"].__self__.feedback is feedback and handlers["like"].__self__.log is None
