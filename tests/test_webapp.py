@@ -399,6 +399,9 @@ def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(
     assert (chat["sanitize_html"], chat["allow_tags"], chat["render_markdown"]) == (True, False, True)
     assert chat["feedback_options"] == ["Like", "Dislike"] and chat["latex_delimiters"] == []
     assert (chat["label"], chat["show_label"], chat["height"], chat["buttons"]) == ("Chat", False, 520, ["copy"])
+    box = _props(demo, "ac-question")
+    assert (box["max_length"], box["submit_btn"], box["show_label"]) == (FakePipeline.max_chars, "Ask", False)
+    assert "시술" in box["placeholder"] and "Please don't include your name or contact details." in box["info"]
     header = _props(demo, "ac-header")["value"]
     assert header.startswith(f"# {TITLE}\nQuestions about the clinic's procedures, answered from its blog posts, with")
     assert _props(demo, "ac-notice")["value"] == f"<details><summary>{NOTICE_LINE}</summary><p>{NOTICE}</p></details>"
