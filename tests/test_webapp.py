@@ -91,6 +91,8 @@ def test_each_source_is_one_item_with_its_clinic_and_date_set_apart() -> None:
     shown = render_sources((EVIL, bare))
     assert '<span class="ac-meta">Clinic &lt;script&gt;alert(1)&lt;/script&gt; · 2025-07-01</span>' in shown
     assert shown.count('<span class="ac-meta">') == 1  # a source with neither says nothing there
+    assert f"<summary><strong>[2] {escape(bare.title)}</strong></summary>" in shown
+    assert "<strong>Sources</strong>" in shown  # English unless told otherwise
     assert "</details><details>" in shown and shown.count("<details>") == 2
 
 
