@@ -7,14 +7,22 @@ then prints the kill rate per module. Mutants listed in ``benchmarks/mutation-eq
 are left out of the rate. Survivors are written to ``benchmarks/results/mutation-survivors.txt``
 for review: each one gets a test, or a line in the equivalent list.
 
-    python benchmarks/mutation.py                      # every configured module (hours)
-    python benchmarks/mutation.py followup safety      # some modules (minutes each)
+    python benchmarks/mutation.py                      # every configured module (many hours)
+    python benchmarks/mutation.py followup safety      # some modules (an hour or more each)
+    python benchmarks/mutation.py --sample 60          # 60 random mutants per module
 
-It is slow (each mutant is a pytest run), so it is not part of CI.
+A surviving mutant runs every test that covers its function, up to two minutes for the
+answering code, so a whole module can take longer than a working day. ``--sample N`` checks N
+mutants per module drawn at random (``--seed`` fixes the draw) and reports the kill rate of the
+sample with its 95% (Wilson) interval: an estimate of the whole module's rate, in a fraction of
+the time. It is slow either way, so it is not part of CI.
 """
 
 from __future__ import annotations
 
+import argparse
+import math
+import random
 import re
 import subprocess
 import sys
@@ -28,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.txt"
 SURVIVORS = ROOT / "benchmarks" / "results" / "mutation-survivors.txt"
 _RESULT = re.compile(r"^\s*askclinic\.(?P<module>\w+)\.(?P<name>\S+): (?P<status>.+?)\s*$")
+# Matches no mutant: mutmut creates the mutants and maps tests to functions, then stops.
+_GENERATE_ONLY = "askclinic.__generate_only__"
 
 
 def equivalent() -> set[str]:
@@ -38,30 +48,55 @@ def equivalent() -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def run(modules: list[str]) -> None:
-    patterns = [f"askclinic.{m}.*" for m in modules]
+def mutmut(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mutmut", *args], cwd=ROOT, check=check, capture_output=True, text=True
+    )
+
+
+def statuses() -> dict[str, str]:
+    """Every generated mutant's full name and its status (killed, survived, not checked, ...)."""
+    out = mutmut("results", "--all", "true").stdout
+    found = (_RESULT.match(line) for line in out.splitlines())
+    return {f"askclinic.{m['module']}.{m['name']}": m["status"] for m in found if m}
+
+
+def module_of(name: str) -> str:
+    return name.split(".")[1]
+
+
+def sample(modules: list[str], size: int, seed: int) -> list[str]:
+    """``size`` mutants per module, drawn at random from the mutants of the current source."""
+    mutmut("run", _GENERATE_ONLY, check=False)  # fails on purpose once the mutants exist
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(statuses()):
+        by_module[module_of(name)].append(name)
+    missing = [m for m in modules if m not in by_module]
+    if missing:
+        sys.exit(f"no mutants for {', '.join(missing)}: is the module listed under [tool.mutmut] only_mutate?")
+    draw = random.Random(seed)
+    chosen: list[str] = []
+    for module in modules or sorted(by_module):
+        names = by_module[module]
+        chosen += draw.sample(names, min(size, len(names)))
+    return chosen
+
+
+def run(patterns: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "mutmut", "run", *patterns], cwd=ROOT, check=True)
 
 
-def results() -> dict[str, Counter[str]]:
-    """Per module: how many mutants were killed, survived, had no test, timed out, ..."""
-    out = subprocess.run(
-        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+def results(only: set[str] | None = None) -> dict[str, Counter[str]]:
+    """Per module: how many mutants were killed, survived, had no test, timed out, ...
+    (``only``: count these mutants alone, e.g. a sample)."""
     skip = equivalent()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     survivors = []
-    for line in out.splitlines():
-        m = _RESULT.match(line)
-        if not m:
+    for full, found in sorted(statuses().items()):
+        if only is not None and full not in only:
             continue
-        full = f"askclinic.{m['module']}.{m['name']}"
-        status = "equivalent" if full in skip else m["status"]
-        counts[m["module"]][status] += 1
+        status = "equivalent" if full in skip else found
+        counts[module_of(full)][status] += 1
         if status in ("survived", "no tests"):
             survivors.append(f"{full}: {status}")
     SURVIVORS.parent.mkdir(parents=True, exist_ok=True)
@@ -69,27 +104,42 @@ def results() -> dict[str, Counter[str]]:
     return counts
 
 
-def main(modules: list[str]) -> None:
-    run(modules)
-    table = Table(title="mutation testing: kill rate per module (equivalent mutants left out)")
+def wilson(caught: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% interval of a rate measured on a random sample of n."""
+    p = caught / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="module names under src/askclinic (default: all configured)")
+    parser.add_argument("--sample", type=int, metavar="N", help="check N random mutants per module")
+    parser.add_argument("--seed", type=int, default=0, help="the random draw of --sample (default 0)")
+    parser.add_argument("--report", action="store_true", help="print the table of the last run; test nothing")
+    args = parser.parse_args(argv)
+    chosen = sample(args.modules, args.sample, args.seed) if args.sample else None
+    if not args.report:
+        run(chosen if chosen is not None else [f"askclinic.{m}.*" for m in args.modules])
+    title = "mutation testing: kill rate per module (equivalent mutants left out)"
+    table = Table(title=title + (f", {args.sample} random mutants each" if args.sample else ""))
     for col in ("module", "mutants", "killed", "timeout", "survived", "no tests", "equivalent", "kill rate"):
         table.add_column(col)
-    for module, c in sorted(results().items()):
-        if modules and module not in modules:
+    if args.sample:
+        table.add_column("95% interval")
+    for module, c in sorted(results(set(chosen) if chosen is not None else None).items()):
+        if args.modules and module not in args.modules:
             continue
         counted = sum(c.values()) - c["equivalent"] - c["not checked"]
         caught = c["killed"] + c["timeout"]
         rate = f"{caught / counted:.1%}" if counted else "-"
-        table.add_row(
-            module,
-            str(sum(c.values())),
-            str(c["killed"]),
-            str(c["timeout"]),
-            str(c["survived"]),
-            str(c["no tests"]),
-            str(c["equivalent"]),
-            rate,
-        )
+        row = [module, str(sum(c.values())), str(c["killed"]), str(c["timeout"]), str(c["survived"])]
+        row += [str(c["no tests"]), str(c["equivalent"]), rate]
+        if args.sample:
+            low, high = wilson(caught, counted) if counted else (0.0, 0.0)
+            row.append(f"{low:.0%}–{high:.0%}" if counted else "-")
+        table.add_row(*row)
     Console().print(table)
     Console().print(f"survivors and untested mutants: {SURVIVORS.relative_to(ROOT)}")
 

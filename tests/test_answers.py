@@ -895,6 +895,7 @@ def test_a_streamed_follow_up_prefers_the_conversations_post(pipeline) -> None:
 
 def test_the_langchain_runnable_gives_the_pipelines_answers(pipeline) -> None:
     chain = pipeline.runnable()
+    assert chain.name == "askclinic"  # how the chain is named in LangChain traces
     questions = ["how common is thread exposure?", "my lip went white and cold after filler"]
     expected = [pipeline.answer(q) for q in questions]
     assert chain.invoke(questions[0]) == expected[0]

@@ -102,6 +102,21 @@ def test_a_search_on_a_current_word_index_reads_no_chunk_back_from_the_store(tmp
     assert search.indexed_chunks == store.count()
 
 
+def test_a_search_given_its_own_word_index_file_keeps_the_words_there(tmp_path: Path) -> None:
+    # an app's cache folder (or a replica's copy), not the store's folder
+    emb = FakeEmbeddings()
+    store = _store(tmp_path, emb)
+    assert ingest([_archive(tmp_path, "003_thread-lift-aftercare.txt")], store, emb).ok
+    default_path(store).unlink()
+    own = WordIndexFile(tmp_path / "cache" / "words.sqlite3")
+    search = HybridSearch(store, emb, words=own)
+    assert search.words is own
+    hits = search.search("how long does swelling last after a thread lift", k=3)
+    assert hits and hits[0].lexical > 0
+    assert own.counts() == (store.count(), 1)
+    assert not default_path(store).exists()
+
+
 def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background(tmp_path: Path) -> None:
     emb = FakeEmbeddings()
     archive = _archive(tmp_path, "001_botox-jaw.txt")
