@@ -21,7 +21,9 @@ the time. It is slow either way, so it is not part of CI.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import random
 import re
 import subprocess
@@ -35,6 +37,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.txt"
 SURVIVORS = ROOT / "benchmarks" / "results" / "mutation-survivors.txt"
+RECHECKED = ROOT / "benchmarks" / "results" / "mutation-rechecked.json"
+MUTANTS = ROOT / "mutants"
 _RESULT = re.compile(r"^\s*askclinic\.(?P<module>\w+)\.(?P<name>\S+): (?P<status>.+?)\s*$")
 # Matches no mutant: mutmut creates the mutants and maps tests to functions, then stops.
 _GENERATE_ONLY = "askclinic.__generate_only__"
@@ -82,6 +86,44 @@ def sample(modules: list[str], size: int, seed: int) -> list[str]:
     return chosen
 
 
+def _test_files(name: str) -> list[str]:
+    """The test files to recheck a survivor with: the files of the tests mutmut chose for its
+    function, and every test file that imports its module."""
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    stats = json.loads((MUTANTS / "mutmut-stats.json").read_text("utf-8"))
+    chosen = stats["tests_by_mangled_function_name"].get(mangled_name_from_mutant_name(name), [])
+    files = {test.split("::", 1)[0] for test in chosen}
+    module = module_of(name)
+    imports = re.compile(rf"askclinic\.{module}\b|from askclinic import [^\n]*\b{module}\b")
+    files |= {
+        f"tests/{p.name}" for p in sorted((ROOT / "tests").glob("test_*.py")) if imports.search(p.read_text("utf-8"))
+    }
+    return sorted(files)
+
+
+def recheck(names: list[str]) -> dict[str, str]:
+    """Run each survivor again against whole test files (see ``_test_files``).
+
+    mutmut runs a mutant against the tests that called its function while it recorded them; a
+    function first called by a session fixture (the pipeline's constructor) is credited to
+    whichever test asked for the fixture first, so tests that do fail on the change are not run.
+    The mutant is switched on the same way mutmut does it (``MUTANT_UNDER_TEST`` in its copy of
+    the source); a test failing or erroring counts as killed."""
+    done = json.loads(RECHECKED.read_text("utf-8")) if RECHECKED.exists() else {}
+    env = {**os.environ, "PYTHONPATH": str(MUTANTS / "src")}
+    for name in names:
+        files = _test_files(name)
+        cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+        cmd += ["-m", "not browser and not server", *files]
+        result = subprocess.run(cmd, cwd=ROOT, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True)
+        done[name] = "killed" if result.returncode in (1, 2, 3) else "survived"
+        Console().print(f"{name}: {done[name]} ({len(files)} test files)")
+        RECHECKED.parent.mkdir(parents=True, exist_ok=True)
+        RECHECKED.write_text(json.dumps(done, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+    return done
+
+
 def run(patterns: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "mutmut", "run", *patterns], cwd=ROOT, check=True)
 
@@ -90,12 +132,15 @@ def results(only: set[str] | None = None) -> dict[str, Counter[str]]:
     """Per module: how many mutants were killed, survived, had no test, timed out, ...
     (``only``: count these mutants alone, e.g. a sample)."""
     skip = equivalent()
+    rechecked = json.loads(RECHECKED.read_text("utf-8")) if RECHECKED.exists() else {}
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     survivors = []
     for full, found in sorted(statuses().items()):
         if only is not None and full not in only:
             continue
         status = "equivalent" if full in skip else found
+        if status == "survived" and rechecked.get(full) == "killed":
+            status = "killed on recheck"
         counts[module_of(full)][status] += 1
         if status in ("survived", "no tests"):
             survivors.append(f"{full}: {status}")
@@ -118,13 +163,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="check N random mutants per module")
     parser.add_argument("--seed", type=int, default=0, help="the random draw of --sample (default 0)")
     parser.add_argument("--report", action="store_true", help="print the table of the last run; test nothing")
+    parser.add_argument("--recheck", action="store_true", help="run each survivor again against whole test files")
     args = parser.parse_args(argv)
     chosen = sample(args.modules, args.sample, args.seed) if args.sample else None
-    if not args.report:
+    if not args.report and not args.recheck:
         run(chosen if chosen is not None else [f"askclinic.{m}.*" for m in args.modules])
+    if args.recheck:
+        found = statuses()
+        wanted = set(chosen) if chosen is not None else set(found)
+        survivors = [n for n, s in sorted(found.items()) if s == "survived" and n in wanted and n not in equivalent()]
+        recheck([n for n in survivors if not args.modules or module_of(n) in args.modules])
     title = "mutation testing: kill rate per module (equivalent mutants left out)"
     table = Table(title=title + (f", {args.sample} random mutants each" if args.sample else ""))
-    for col in ("module", "mutants", "killed", "timeout", "survived", "no tests", "equivalent", "kill rate"):
+    columns = ("module", "mutants", "killed", "killed on recheck", "timeout", "survived", "no tests", "equivalent")
+    for col in (*columns, "kill rate"):
         table.add_column(col)
     if args.sample:
         table.add_column("95% interval")
@@ -132,9 +184,10 @@ def main(argv: list[str]) -> None:
         if args.modules and module not in args.modules:
             continue
         counted = sum(c.values()) - c["equivalent"] - c["not checked"]
-        caught = c["killed"] + c["timeout"]
+        caught = c["killed"] + c["killed on recheck"] + c["timeout"]
         rate = f"{caught / counted:.1%}" if counted else "-"
-        row = [module, str(sum(c.values())), str(c["killed"]), str(c["timeout"]), str(c["survived"])]
+        row = [module, str(sum(c.values())), str(c["killed"]), str(c["killed on recheck"]), str(c["timeout"])]
+        row += [str(c["survived"])]
         row += [str(c["no tests"]), str(c["equivalent"]), rate]
         if args.sample:
             low, high = wilson(caught, counted) if counted else (0.0, 0.0)

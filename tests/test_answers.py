@@ -9,6 +9,8 @@ import pytest
 from askclinic.answering import (
     KNOWN_NAMES,
     PROCEDURE_HEADS,
+    Candidate,
+    ExtractiveComposer,
     alternatives,
     asked_areas,
     asked_sentences,
@@ -16,7 +18,7 @@ from askclinic.answering import (
     without_procedure,
 )
 from askclinic.safety import DISCLAIMER
-from askclinic.types import Status
+from askclinic.types import Chunk, Status
 
 REAL_ID = "000_fbae221e59e76ca3.txt"
 # The post's own sentence stating the study size, matched rather than copied.
@@ -1266,3 +1268,26 @@ def test_questions_one_after_another_are_each_answered_from_their_own_post(pipel
     assert cited[:2] == ["102_laser-hair-removal.html", "103_chemical-peel.txt"], cited
     assert "a few hours" in answer.citations[0].quote
     assert "redness" not in answer.citations[1].quote.lower(), answer.citations[1].quote
+
+
+def test_compared_figures_come_from_the_list_of_the_best_sentence() -> None:
+    """A post with two lists that both name bruising and swelling (all patients; day 7 only):
+    "which is more common?" quotes both figures from the list the best sentence is in, even when
+    a line of the other list ranks higher than the second figure."""
+
+    def line(sentence: str, section_index: int, score: float) -> Candidate:
+        section = "Side effects" if section_index == 1 else "A week later"
+        chunk = Chunk(
+            f"c{section_index}", "p.txt", "After a thread lift", section, (sentence,), section_index, section_index
+        )
+        return Candidate(sentence, chunk, score, 0.5)
+
+    ranked = [
+        line("Bruising: 26%", 1, 2.0),
+        line("Swelling on day 7: 35%", 2, 1.9),
+        line("Bruising on day 7: 20%", 2, 1.8),
+        line("Swelling: 16%", 1, 1.7),
+    ]
+    composer = ExtractiveComposer(lambda: None, lambda chunk: [])  # type: ignore[arg-type,return-value]
+    chosen = composer._complements("is bruising or swelling more common after a thread lift?", ranked)
+    assert [c.sentence for c in chosen] == ["Bruising: 26%", "Swelling: 16%"]
