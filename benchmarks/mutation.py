@@ -167,7 +167,13 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     chosen = sample(args.modules, args.sample, args.seed) if args.sample else None
     if not args.report and not args.recheck:
-        run(chosen if chosen is not None else [f"askclinic.{m}.*" for m in args.modules])
+        if chosen is None:
+            run([f"askclinic.{m}.*" for m in args.modules])
+        else:  # a mutant already checked on this source keeps its result (mutmut resets changed functions)
+            found = statuses()
+            pending = [n for n in chosen if found.get(n) == "not checked"]
+            if pending:
+                run(pending)
     if args.recheck:
         found = statuses()
         wanted = set(chosen) if chosen is not None else set(found)

@@ -81,6 +81,22 @@ def test_what_about_asks_the_last_question_about_the_new_topic() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "subject"),
+    [("numbing too?", "numbing"), ("the numbing as well?", "numbing"), ("and the numbing?", "numbing")],
+)
+def test_a_short_x_too_asks_the_last_question_of_x(question: str, subject: str) -> None:
+    """ "numbing too?" after "how long does a hifu session take": how long the numbing takes."""
+    asked = rewrite(question, ["how long does a hifu session take"])
+    assert {subject, "hifu", "how", "long"} <= words(asked)
+    assert "too" not in words(asked) and "well" not in words(asked)
+
+
+def test_a_full_question_ending_in_too_is_its_own() -> None:
+    question = "does laser hair removal hurt a lot on the legs too?"
+    assert rewrite(question, ["how long does a hifu session take"]) == question
+
+
+@pytest.mark.parametrize(
     ("question", "history"),
     [
         ("How long does filler last?", [BRUISE]),  # a topic of its own

@@ -80,6 +80,9 @@ _OPENING = re.compile(
 )
 KOREAN_WHAT_ABOUT_WORDS = 3
 _KOREAN_WHAT_ABOUT = re.compile(r"[\uac00-\ud7a3](은|는|도|건)요?\s*[?？]*\s*$")
+# "numbing too?", "the bruising as well?": a short "and X?" that puts its connector last
+_TRAILING_CONNECTOR = re.compile(r"\s+(?:too|as well|also|either)\s*[?？!.]*\s*$", re.I)
+TRAILING_CONNECTOR_WORDS = 4
 _UPDATE = re.compile(r"[.!]\s")  # a statement before the question: news ("went to the ER. ...")
 # After an emergency not yet seen to, a follow-up is about the emergency unless it says it asks
 # about something else ("for next time", "unrelated", "btw", "for my sister") ...
@@ -180,7 +183,7 @@ def topic_words(text: str, glossary: Glossary | None = None) -> list[str]:
 
 def _split_connector(question: str) -> tuple[str, bool]:
     """The question without its leading connector, and whether it had one; a short Korean
-    "X은요? / X는요? / X도요?" is the "and X?" of Korean."""
+    "X은요? / X는요? / X도요?" is the "and X?" of Korean, a short "X too?" the same in English."""
     opened = _OPENING.match(question)
     if opened and opened.end() < len(question):
         question = question[opened.end() :]
@@ -190,6 +193,9 @@ def _split_connector(question: str) -> tuple[str, bool]:
             return question[len(connector) :].lstrip(" ,.…"), True
     if len(question.split()) <= KOREAN_WHAT_ABOUT_WORDS and _KOREAN_WHAT_ABOUT.search(question):
         return question, True
+    trailing = _TRAILING_CONNECTOR.search(question)
+    if trailing and trailing.start() > 0 and len(question.split()) <= TRAILING_CONNECTOR_WORDS:
+        return f"{question[: trailing.start()]}?", True
     return question, False
 
 
