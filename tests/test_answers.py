@@ -1291,3 +1291,23 @@ def test_compared_figures_come_from_the_list_of_the_best_sentence() -> None:
     composer = ExtractiveComposer(lambda: None, lambda chunk: [])  # type: ignore[arg-type,return-value]
     chosen = composer._complements("is bruising or swelling more common after a thread lift?", ranked)
     assert [c.sentence for c in chosen] == ["Bruising: 26%", "Swelling: 16%"]
+
+
+def test_a_sentence_leaning_back_is_quoted_after_the_one_before_it_in_its_chunk() -> None:
+    """With no section to look in (a chunk the store no longer lists), the sentence before comes
+    from the chunk itself: "However, ..." is never quoted alone."""
+    chunk = Chunk(
+        "c1",
+        "p.txt",
+        "Thread lift aftercare",
+        "Swelling",
+        ("Swelling usually lasts 7 to 10 days.", "However, bruising can take 2 weeks to fade."),
+        0,
+        0,
+    )
+    composer = ExtractiveComposer(lambda: None, lambda chunk: [])  # type: ignore[arg-type,return-value]
+    leaning = Candidate(chunk.sentences[1], chunk, 1.0, 0.5)
+    composition = composer._composition([leaning], korean=False)
+    assert [c.quote for c in composition.citations] == list(chunk.sentences)
+    first = Candidate(chunk.sentences[0], chunk, 1.0, 0.5)
+    assert [c.quote for c in composer._composition([first], korean=False).citations] == [chunk.sentences[0]]
