@@ -404,6 +404,10 @@ def test_the_page_renders_no_raw_html_sends_no_analytics_and_says_what_is_kept(
     box = _props(demo, "ac-question")
     assert (box["max_length"], box["submit_btn"], box["show_label"]) == (FakePipeline.max_chars, "Ask", False)
     assert "시술" in box["placeholder"] and "Please don't include your name or contact details." in box["info"]
+    buttons = {c["props"].get("value"): c["props"] for c in demo.config["components"] if c["type"] == "button"}
+    new = buttons["New conversation / 새 대화"]  # small, and not the page's main action
+    assert (new["size"], new["variant"], new["visible"]) == ("sm", "secondary", True)
+    assert (buttons["Send"]["size"], buttons["Send"]["variant"]) == ("sm", "secondary")
     header = _props(demo, "ac-header")["value"]
     assert header.startswith(f"# {TITLE}\nQuestions about the clinic's procedures, answered from its blog posts, with")
     assert _props(demo, "ac-notice")["value"] == f"<details><summary>{NOTICE_LINE}</summary><p>{NOTICE}</p></details>"
