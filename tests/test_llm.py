@@ -58,12 +58,16 @@ def test_verify_checks_numbers_against_cited_sentences_only() -> None:
 
 
 def test_backends_need_a_model_name_and_url() -> None:
-    with pytest.raises(ConfigError, match="ASKCLINIC_LLM_MODEL"):
+    """Each message names the setting to fix and what to put in it."""
+    with pytest.raises(ConfigError) as missing:
         make_chat_model(Settings(llm="openai"))
-    with pytest.raises(ConfigError, match="ASKCLINIC_LLM_BASE_URL"):
+    assert str(missing.value) == "ASKCLINIC_LLM is set but ASKCLINIC_LLM_MODEL is empty; name the served model"
+    with pytest.raises(ConfigError) as missing:
         make_chat_model(Settings(llm="openai", llm_model="qwen"))
-    with pytest.raises(ConfigError, match="'openai' or 'ollama'"):
+    assert str(missing.value) == "ASKCLINIC_LLM=openai needs ASKCLINIC_LLM_BASE_URL, e.g. http://127.0.0.1:8080/v1"
+    with pytest.raises(ConfigError) as unknown:
         make_chat_model(Settings(llm="gpt", llm_model="x"))
+    assert str(unknown.value) == "ASKCLINIC_LLM must be 'openai' or 'ollama', not 'gpt'"
 
 
 def test_an_openai_compatible_backend_is_built_without_connecting() -> None:
