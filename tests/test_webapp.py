@@ -145,15 +145,22 @@ def test_a_too_long_question_is_not_rewritten(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "message"),
-    [(EmptyStoreError("the store holds no posts yet"), NOT_LOADED["en"]), (RuntimeError("boom"), FAILED["en"])],
+    ("error", "message", "logged"),
+    [
+        (
+            EmptyStoreError("the store holds no posts yet"),
+            NOT_LOADED["en"],
+            "the store is empty: run 'askclinic ingest PATH' (the chat answers nothing)",
+        ),
+        (RuntimeError("boom"), FAILED["en"], "answering a question failed"),
+    ],
 )
-def test_errors_become_a_friendly_answer_and_are_logged(tmp_path, caplog, error, message) -> None:
+def test_errors_become_a_friendly_answer_and_are_logged(tmp_path, caplog, error, message, logged) -> None:
     app = ChatApp(FakePipeline(error=error), FeedbackStore(tmp_path / "f.sqlite3"))
     with caplog.at_level(logging.ERROR, logger="askclinic.webapp"):
         text, _ = app.chat("How common is thread exposure?", Conversation())
     assert message in text and DISCLAIMER in text and "Traceback" not in text and "boom" not in text
-    assert caplog.records and caplog.records[0].levelno == logging.ERROR
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(logging.ERROR, logged)]
 
 
 def test_an_empty_store_says_the_archive_is_not_loaded(tmp_path, real_embeddings) -> None:
