@@ -104,6 +104,9 @@ def test_a_full_question_ending_in_too_is_its_own() -> None:
         ("and how long does it last?", []),  # nothing to follow
         ("how long does it last?", ["how long?", "is it safe?"]),  # no earlier topic
         ("thanks!", [BRUISE]),
+        ("got it", [BRUISE]),  # fillers alone ask nothing: the last question is not asked again
+        ("hmm", [BRUISE]),
+        ("아하", [BRUISE]),
         ("", [BRUISE]),
     ],
 )

@@ -288,8 +288,8 @@ def rewrite(
     glossary = glossary or default_glossary()
     text = " ".join(question.split())
     words = [w.lower() for w in _WORD.findall(text)]
-    if not text or not history or (words and all(w in PLEASANTRIES for w in words)):
-        return question
+    if not text or not history or (words and all(w in PLEASANTRIES for w in words)) or _OPENING.fullmatch(text):
+        return question  # nothing asked: "thanks", "ok", "got it", "hmm" do not repeat the last question
     body, connected = _split_connector(text)
     own = topic_words(body, glossary)
     own_procedures = procedure_words(body, glossary)
