@@ -69,9 +69,14 @@ def module_of(name: str) -> str:
     return name.split(".")[1]
 
 
+def generate() -> None:
+    """Bring mutmut's copy of the source (and its mutants) up to date, testing nothing."""
+    mutmut("run", _GENERATE_ONLY, check=False)  # fails on purpose once the mutants exist
+
+
 def sample(modules: list[str], size: int, seed: int) -> list[str]:
     """``size`` mutants per module, drawn at random from the mutants of the current source."""
-    mutmut("run", _GENERATE_ONLY, check=False)  # fails on purpose once the mutants exist
+    generate()
     by_module: dict[str, list[str]] = defaultdict(list)
     for name in sorted(statuses()):
         by_module[module_of(name)].append(name)
@@ -102,23 +107,26 @@ def _test_files(name: str) -> list[str]:
     return sorted(files)
 
 
-def recheck(names: list[str]) -> dict[str, str]:
+def recheck(names: list[str]) -> dict[str, dict[str, str]]:
     """Run each survivor again against whole test files (see ``_test_files``).
 
     mutmut runs a mutant against the tests that called its function while it recorded them; a
     function first called by a session fixture (the pipeline's constructor) is credited to
     whichever test asked for the fixture first, so tests that do fail on the change are not run.
-    The mutant is switched on the same way mutmut does it (``MUTANT_UNDER_TEST`` in its copy of
-    the source); a test failing or erroring counts as killed."""
+    The mutant is switched on the same way mutmut does it (``MUTANT_UNDER_TEST``, with mutmut's
+    copy of the source, which must be of the current source: ``sample`` regenerates it); a test
+    failing or erroring counts as killed, and the first such test is recorded."""
     done = json.loads(RECHECKED.read_text("utf-8")) if RECHECKED.exists() else {}
     env = {**os.environ, "PYTHONPATH": str(MUTANTS / "src")}
     for name in names:
         files = _test_files(name)
-        cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+        cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-rfE", "-p", "no:cacheprovider"]
         cmd += ["-m", "not browser and not server", *files]
-        result = subprocess.run(cmd, cwd=ROOT, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True)
-        done[name] = "killed" if result.returncode in (1, 2, 3) else "survived"
-        Console().print(f"{name}: {done[name]} ({len(files)} test files)")
+        result = subprocess.run(cmd, cwd=ROOT, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True)
+        failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.M)
+        killed = result.returncode in (1, 2, 3)
+        done[name] = {"status": "killed" if killed else "survived", "by": failed[1] if killed and failed else ""}
+        Console().print(f"{name}: {done[name]['status']} {done[name]['by']} ({len(files)} test files)")
         RECHECKED.parent.mkdir(parents=True, exist_ok=True)
         RECHECKED.write_text(json.dumps(done, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
     return done
@@ -139,7 +147,7 @@ def results(only: set[str] | None = None) -> dict[str, Counter[str]]:
         if only is not None and full not in only:
             continue
         status = "equivalent" if full in skip else found
-        if status == "survived" and rechecked.get(full) == "killed":
+        if status == "survived" and rechecked.get(full, {}).get("status") == "killed":
             status = "killed on recheck"
         counts[module_of(full)][status] += 1
         if status in ("survived", "no tests"):
@@ -175,6 +183,8 @@ def main(argv: list[str]) -> None:
             if pending:
                 run(pending)
     if args.recheck:
+        if chosen is None:
+            generate()
         found = statuses()
         wanted = set(chosen) if chosen is not None else set(found)
         survivors = [n for n, s in sorted(found.items()) if s == "survived" and n in wanted and n not in equivalent()]
