@@ -153,6 +153,15 @@ def test_the_rewritten_follow_up_retrieves_the_right_sentence(pipeline, history,
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["full legs?", "my sister wants to do her full legs"],  # up to SHORT_FOLLOW_UP words
+)
+def test_a_short_message_naming_another_area_asks_the_last_question_of_it(question: str) -> None:
+    asked = rewrite(question, ["how long does an underarm laser hair removal session take?"])
+    assert {"legs", "laser", "how", "long", "session"} <= words(asked)
+
+
+@pytest.mark.parametrize(
     ("question", "history", "gone", "kept"),
     [
         ("턱은요?", ["입술필러 얼마나 유지돼요?"], "입술", "필러"),
@@ -278,6 +287,13 @@ def test_korean_topic_words_are_whole_words_in_order(text: str, expected: list[s
         ("which one is rarer?", ["how common is infection after threads", "and bruising?"], "infection", "bruising"),
         ("so which lasts longer", ["how long does forehead filler last", "and the chin?"], "forehead", "chin"),
         ("which one lasts longer", ["how long does jaw botox last", "and hifu?"], "botox", "hifu"),
+        # two words of comparison, not a topic of its own
+        (
+            "which is less common, the rare one?",
+            ["how common is infection after threads", "and bruising?"],
+            "infection",
+            "bruising",
+        ),
     ],
 )
 def test_which_one_compares_what_the_last_two_questions_asked(
