@@ -357,3 +357,19 @@ def test_each_malformed_field_is_named_with_its_file(tmp_path: Path, table: str,
     with pytest.raises(ConfigError) as bad:
         load_safety(path)
     assert str(bad.value).startswith(f"{path}: {message}"), bad.value
+
+
+class _Rewording:
+    """A spelling corrector that rewrites every message to the same harmless words."""
+
+    def correct(self, text: str) -> str:
+        return "what does a chemical peel do"
+
+
+def test_a_spelling_fix_never_takes_away_the_verdict_of_the_message_as_typed() -> None:
+    """The table is checked on the message and on its spelling-fixed form; the worse verdict
+    stands, so a fix that reads a refused question as a harmless one cannot unrefuse it."""
+    gate = load_safety()
+    gate.speller = _Rewording()  # type: ignore[assignment]
+    verdict = gate.check_patterns("how many mg of ibuprofen should i take?")
+    assert verdict is not None and verdict.status is Status.REFUSED
