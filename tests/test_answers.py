@@ -15,6 +15,7 @@ from askclinic.answering import (
     asked_areas,
     asked_sentences,
     compares_unknown,
+    procedures_in_full,
     without_procedure,
 )
 from askclinic.safety import DISCLAIMER
@@ -1311,3 +1312,15 @@ def test_a_sentence_leaning_back_is_quoted_after_the_one_before_it_in_its_chunk(
     assert [c.quote for c in composition.citations] == list(chunk.sentences)
     first = Candidate(chunk.sentences[0], chunk, 1.0, 0.5)
     assert [c.quote for c in composer._composition([first], korean=False).citations] == [chunk.sentences[0]]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("do threads come out after a thread lift", ["thread lift"]),
+        ("does a pdo thread lift hurt, and can the threads show?", ["pdo thread lift"]),
+        ("how often should i get a skin booster", ["skin booster"]),
+    ],
+)
+def test_a_procedure_named_twice_is_known_by_its_longest_naming(question: str, named: list[str]) -> None:
+    assert procedures_in_full(question) == named

@@ -5,6 +5,8 @@ Runs against an embedded store folder and against a local Chroma server.
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -113,7 +115,9 @@ def test_dry_run_reports_without_touching_the_store(archive: Path, store_locatio
     assert snapshot(store) == before
 
 
-def test_switching_the_embedding_model_rebuilds(archive: Path, store_location: str) -> None:
+def test_switching_the_embedding_model_rebuilds(
+    archive: Path, store_location: str, caplog: pytest.LogCaptureFixture
+) -> None:
     old = FakeEmbeddings("model-a")
     ingest([archive], store_for(store_location, old), old)
     new = FakeEmbeddings("model-b", dim=48)
@@ -121,7 +125,10 @@ def test_switching_the_embedding_model_rebuilds(archive: Path, store_location: s
     dry = ingest([archive], store, new, dry_run=True)
     assert dry.replaced_models == ["model-a"]
 
-    report = ingest([archive], store, new)
+    with caplog.at_level(logging.INFO, logger="askclinic.store"):
+        report = ingest([archive], store, new)
+    dropped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dropped collection")]
+    assert len(dropped) == 1 and re.fullmatch(r"dropped collection \S+ built with model-a", dropped[0]), dropped
     assert len(report.new) == len(list(archive.iterdir()))  # everything re-embedded
     assert report.replaced_models == ["model-a"]
     assert store.other_models() == {}
