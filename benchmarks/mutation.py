@@ -107,6 +107,14 @@ def _test_files(name: str) -> list[str]:
     return sorted(files)
 
 
+def function_hash(name: str) -> str:
+    """mutmut's hash of the source of the function a mutant changes (it changes with the code)."""
+    meta = MUTANTS / "src" / "askclinic" / f"{module_of(name)}.py.meta"
+    hashes = json.loads(meta.read_text("utf-8")).get("hash_by_function_name", {}) if meta.exists() else {}
+    function = name.split(".", 2)[2].rsplit("__mutmut_", 1)[0]
+    return str(hashes.get(function, ""))
+
+
 def recheck(names: list[str]) -> dict[str, dict[str, str]]:
     """Run each survivor again against whole test files (see ``_test_files``).
 
@@ -125,7 +133,11 @@ def recheck(names: list[str]) -> dict[str, dict[str, str]]:
         result = subprocess.run(cmd, cwd=ROOT, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True)
         failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.M)
         killed = result.returncode in (1, 2, 3)
-        done[name] = {"status": "killed" if killed else "survived", "by": failed[1] if killed and failed else ""}
+        done[name] = {
+            "status": "killed" if killed else "survived",
+            "by": failed[1] if killed and failed else "",
+            "source": function_hash(name),  # a result holds only while the function is unchanged
+        }
         Console().print(f"{name}: {done[name]['status']} {done[name]['by']} ({len(files)} test files)")
         RECHECKED.parent.mkdir(parents=True, exist_ok=True)
         RECHECKED.write_text(json.dumps(done, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
@@ -147,7 +159,8 @@ def results(only: set[str] | None = None) -> dict[str, Counter[str]]:
         if only is not None and full not in only:
             continue
         status = "equivalent" if full in skip else found
-        if status == "survived" and rechecked.get(full, {}).get("status") == "killed":
+        again = rechecked.get(full, {})
+        if status == "survived" and again.get("status") == "killed" and again.get("source") == function_hash(full):
             status = "killed on recheck"
         counts[module_of(full)][status] += 1
         if status in ("survived", "no tests"):
