@@ -76,6 +76,22 @@ def test_a_changed_post_replaces_exactly_its_chunks(archive: Path, store_locatio
     assert all(before[i][1] != after[i][1] for i in new_ids)  # new file hash on every kept id
 
 
+def test_posts_changed_in_one_run_each_lose_their_leftover_chunks(
+    archive: Path, store_location: str, fake_embeddings
+) -> None:
+    """Posts written together are written in one batch: the chunks each one no longer has are
+    deleted for every post of the batch, not only the last."""
+    store = store_for(store_location, fake_embeddings)
+    ingest([archive], store, fake_embeddings)
+    names = ["001_botox-jaw.txt", "003_thread-lift-aftercare.txt", "005_hifu-lifting.txt"]
+    for name in names:
+        shorten(archive / name)
+    report = ingest([archive], store, fake_embeddings)
+    assert sorted(report.changed) == names
+    states = store.post_states()
+    assert all(states[name].complete for name in names), {n: states[n].chunk_ids for n in names}
+
+
 def test_prune_removes_only_posts_gone_from_the_folder(
     archive: Path, store_location: str, fake_embeddings, tmp_path: Path
 ) -> None:
