@@ -1069,6 +1069,7 @@ def test_the_two_sides_of_a_comparison_are_short_names() -> None:
     )
     assert alternatives("is bruising or swelling normal after a thread lift") is None  # nothing compared
     assert alternatives("which lasts longer, hifu or a thread lift?") is None  # procedures: asked whole
+    assert alternatives("is bruising or laser toning worse") is None  # one side a procedure of two words
     assert alternatives("are most people fine with the pain or do many of them need breaks?") is None  # clauses
     assert alternatives("how often do bruising and infection happen?") == (
         "how often do bruising ?",
