@@ -301,8 +301,16 @@ def test_empty_questions_get_a_prompt_not_an_error(pipeline, question) -> None:
 def test_a_huge_question_is_refused_politely(pipeline) -> None:
     answer = pipeline.answer("thread " * 15_000)
     assert answer.status is Status.ABSTAINED
-    assert "too long" in answer.answer
+    assert answer.answer == (
+        f"Your question is too long (104999 characters). Please ask it in under {pipeline.max_chars} characters."
+    )
     assert len(answer.question) <= 500
+
+
+def test_a_make_the_archive_does_not_spell_is_searched_as_typed(pipeline) -> None:
+    """ "shurink" is one edit from "shrink": the search keeps the name, so it is not mistaken for
+    a word about shrinking (and an answer about another make is not given for it)."""
+    assert pipeline.search.prepare("is shurink like hifu").text == "is shurink like hifu"
 
 
 def test_control_characters_are_stripped(pipeline) -> None:
