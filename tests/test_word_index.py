@@ -300,3 +300,21 @@ def test_a_snapshot_that_cannot_be_written_is_a_warning_and_the_posts_are_in(ser
     assert report.ok and report.new == ["001_botox-jaw.txt"] and writer.count() > 0
     (where, why), *_ = report.warnings
     assert where == str(snapshot) and "could not be written" in why
+
+
+def test_hits_are_ranked_by_reciprocal_rank_fusion_of_meaning_and_words(tmp_path: Path) -> None:
+    """Each list a chunk is found in adds 1 / (60 + its rank there, from 1): a chunk first by
+    meaning and first by words scores 2/61; one found by meaning alone, 1/61."""
+    emb = FakeEmbeddings()
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "001_swelling.txt").write_text(
+        "AI-translated archive post\n\nSwelling\n\nSwelling after a thread lift lasts 7 to 10 days.\n", encoding="utf-8"
+    )
+    store = _store(tmp_path, emb)
+    assert ingest([folder], store, emb).ok and store.count() == 1
+    search = HybridSearch(store, emb)
+    [hit] = search.search("how long does swelling last after a thread lift", k=3)
+    assert hit.lexical > 0 and hit.score == pytest.approx(2 / 61, abs=1e-12)
+    [alone] = search.search("botox", k=3)  # no word in common: found by meaning alone
+    assert alone.lexical == 0 and alone.score == pytest.approx(1 / 61, abs=1e-12)
