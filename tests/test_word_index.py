@@ -318,3 +318,19 @@ def test_hits_are_ranked_by_reciprocal_rank_fusion_of_meaning_and_words(tmp_path
     assert hit.lexical > 0 and hit.score == pytest.approx(2 / 61, abs=1e-12)
     [alone] = search.search("botox", k=3)  # no word in common: found by meaning alone
     assert alone.lexical == 0 and alone.score == pytest.approx(1 / 61, abs=1e-12)
+    q, d = emb.embed_query("botox"), emb.embed_documents([alone.chunk.text])[0]  # unit vectors
+    assert alone.similarity == pytest.approx(sum(a * b for a, b in zip(q, d, strict=True)), abs=1e-5)
+
+
+def test_a_running_search_looks_at_the_store_at_most_once_per_interval(tmp_path: Path) -> None:
+    emb = FakeEmbeddings()
+    store = _store(tmp_path, emb)
+    assert ingest([_archive(tmp_path, "001_botox-jaw.txt")], store, emb).ok
+    search = HybridSearch(store, emb, check_every=3600)
+    search.refresh()
+    looked: list[str] = []
+    revision = store.revision
+    store.revision = lambda: looked.append("revision") or revision()  # type: ignore[method-assign]
+    for _ in range(3):
+        search.search("does botox hurt", k=3)
+    assert looked == []  # within the hour after the index was built: no look at all
