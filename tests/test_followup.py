@@ -96,6 +96,13 @@ def test_a_full_question_ending_in_too_is_its_own() -> None:
     assert rewrite(question, ["how long does a hifu session take"]) == question
 
 
+def test_a_pointer_after_a_short_statement_still_points_at_the_last_topic() -> None:
+    """ "ok. is it normal for it to turn yellow?": "it" is the bruise, as it would be without
+    "ok." (only after an emergency does news before the question start a new topic)."""
+    asked = rewrite("ok. is it normal for it to turn yellow?", ["how long does bruising last after a thread lift"])
+    assert {"bruising", "thread", "lift", "yellow"} <= words(asked)
+
+
 @pytest.mark.parametrize(
     ("question", "history"),
     [
