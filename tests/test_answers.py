@@ -1333,3 +1333,11 @@ def test_a_sentence_leaning_back_is_quoted_after_the_one_before_it_in_its_chunk(
 )
 def test_a_procedure_named_twice_is_known_by_its_longest_naming(question: str, named: list[str]) -> None:
     assert procedures_in_full(question) == named
+
+
+def test_procedures_compared_are_answered_in_the_order_named(pipeline) -> None:
+    """Each procedure is asked the question without the other one: the first named is answered
+    first, with its own figure."""
+    lead = pipeline.answer("which lasts longer, a thread lift or hifu?").answer.split("\n\n")[0]
+    assert "12 to 18 months" in lead and "6 to 12 months" in lead, lead
+    assert lead.index("12 to 18 months") < lead.index("6 to 12 months"), lead
