@@ -222,8 +222,9 @@ def main(argv: list[str]) -> None:
             low, high = wilson(caught, counted) if counted else (0.0, 0.0)
             row.append(f"{low:.0%}–{high:.0%}" if counted else "-")
         table.add_row(*row)
-    Console().print(table)
-    Console().print(f"survivors and untested mutants: {SURVIVORS.relative_to(ROOT)}")
+    console = Console() if Console().is_terminal else Console(width=160)  # a log file gets the whole table
+    console.print(table)
+    console.print(f"survivors and untested mutants: {SURVIVORS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
