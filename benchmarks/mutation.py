@@ -92,19 +92,21 @@ def sample(modules: list[str], size: int, seed: int) -> list[str]:
 
 
 def _test_files(name: str) -> list[str]:
-    """The test files to recheck a survivor with: the files of the tests mutmut chose for its
-    function, and every test file that imports its module."""
+    """The test files to recheck a mutant with: the module's own test file first, then the files
+    of the tests mutmut chose for its function (most chosen first), then every other test file
+    that imports its module (``-x`` stops at the first failure, so the likeliest go first)."""
     from mutmut.utils.format_utils import mangled_name_from_mutant_name
 
     stats = json.loads((MUTANTS / "mutmut-stats.json").read_text("utf-8"))
     chosen = stats["tests_by_mangled_function_name"].get(mangled_name_from_mutant_name(name), [])
-    files = {test.split("::", 1)[0] for test in chosen}
     module = module_of(name)
     imports = re.compile(rf"askclinic\.{module}\b|from askclinic import [^\n]*\b{module}\b")
-    files |= {
+    files = [f"tests/test_{module}.py"] if (ROOT / "tests" / f"test_{module}.py").exists() else []
+    files += [f for f, _ in Counter(test.split("::", 1)[0] for test in chosen).most_common()]
+    files += [
         f"tests/{p.name}" for p in sorted((ROOT / "tests").glob("test_*.py")) if imports.search(p.read_text("utf-8"))
-    }
-    return sorted(files)
+    ]
+    return list(dict.fromkeys(files))
 
 
 def function_hash(name: str) -> str:
@@ -160,8 +162,11 @@ def results(only: set[str] | None = None) -> dict[str, Counter[str]]:
             continue
         status = "equivalent" if full in skip else found
         again = rechecked.get(full, {})
-        if status == "survived" and again.get("status") == "killed" and again.get("source") == function_hash(full):
-            status = "killed on recheck"
+        if again.get("source") == function_hash(full):
+            if status == "survived" and again.get("status") == "killed":
+                status = "killed on recheck"
+            elif status == "timeout" and again.get("status") == "survived":
+                status = "survived"  # the test process died under mutmut, but the tests pass
         counts[module_of(full)][status] += 1
         if status in ("survived", "no tests"):
             survivors.append(f"{full}: {status}")
@@ -184,7 +189,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="check N random mutants per module")
     parser.add_argument("--seed", type=int, default=0, help="the random draw of --sample (default 0)")
     parser.add_argument("--report", action="store_true", help="print the table of the last run; test nothing")
-    parser.add_argument("--recheck", action="store_true", help="run each survivor again against whole test files")
+    parser.add_argument(
+        "--recheck", action="store_true", help="run each survivor (and timeout) again against whole test files"
+    )
     args = parser.parse_args(argv)
     chosen = sample(args.modules, args.sample, args.seed) if args.sample else None
     if not args.report and not args.recheck:
@@ -200,7 +207,12 @@ def main(argv: list[str]) -> None:
             generate()
         found = statuses()
         wanted = set(chosen) if chosen is not None else set(found)
-        survivors = [n for n, s in sorted(found.items()) if s == "survived" and n in wanted and n not in equivalent()]
+        # a "timeout" is also a test process that died (mutmut counts it as caught): check those too
+        survivors = [
+            n
+            for n, s in sorted(found.items())
+            if s in ("survived", "timeout") and n in wanted and n not in equivalent()
+        ]
         recheck([n for n in survivors if not args.modules or module_of(n) in args.modules])
     title = "mutation testing: kill rate per module (equivalent mutants left out)"
     table = Table(title=title + (f", {args.sample} random mutants each" if args.sample else ""))
