@@ -129,6 +129,8 @@ def recheck(names: list[str]) -> dict[str, dict[str, str]]:
     done = json.loads(RECHECKED.read_text("utf-8")) if RECHECKED.exists() else {}
     env = {**os.environ, "PYTHONPATH": str(MUTANTS / "src")}
     for name in names:
+        if done.get(name, {}).get("status") == "killed" and done[name].get("source") == function_hash(name):
+            continue  # killed on this source already (a survivor is rerun: tests may have been added)
         files = _test_files(name)
         cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-rfE", "-p", "no:cacheprovider"]
         cmd += ["-m", "not browser and not server", *files]
