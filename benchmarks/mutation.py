@@ -21,6 +21,7 @@ the time. It is slow either way, so it is not part of CI.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -109,12 +110,17 @@ def _test_files(name: str) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+@functools.cache
+def _function_hashes(module: str) -> dict[str, str]:
+    """mutmut's hash of each function of a module, read once (after the mutants are generated)."""
+    meta = MUTANTS / "src" / "askclinic" / f"{module}.py.meta"
+    return json.loads(meta.read_text("utf-8")).get("hash_by_function_name", {}) if meta.exists() else {}
+
+
 def function_hash(name: str) -> str:
     """mutmut's hash of the source of the function a mutant changes (it changes with the code)."""
-    meta = MUTANTS / "src" / "askclinic" / f"{module_of(name)}.py.meta"
-    hashes = json.loads(meta.read_text("utf-8")).get("hash_by_function_name", {}) if meta.exists() else {}
     function = name.split(".", 2)[2].rsplit("__mutmut_", 1)[0]
-    return str(hashes.get(function, ""))
+    return str(_function_hashes(module_of(name)).get(function, ""))
 
 
 def recheck(names: list[str]) -> dict[str, dict[str, str]]:
@@ -208,13 +214,9 @@ def main(argv: list[str]) -> None:
         if chosen is None:
             generate()
         found = statuses()
-        wanted = set(chosen) if chosen is not None else set(found)
+        wanted = (set(chosen) if chosen is not None else set(found)) - equivalent()
         # a "timeout" is also a test process that died (mutmut counts it as caught): check those too
-        survivors = [
-            n
-            for n, s in sorted(found.items())
-            if s in ("survived", "timeout") and n in wanted and n not in equivalent()
-        ]
+        survivors = [n for n, s in sorted(found.items()) if s in ("survived", "timeout") and n in wanted]
         recheck([n for n in survivors if not args.modules or module_of(n) in args.modules])
     title = "mutation testing: kill rate per module (equivalent mutants left out)"
     table = Table(title=title + (f", {args.sample} random mutants each" if args.sample else ""))
@@ -229,9 +231,7 @@ def main(argv: list[str]) -> None:
         counted = sum(c.values()) - c["equivalent"] - c["not checked"]
         caught = c["killed"] + c["killed on recheck"] + c["timeout"]
         rate = f"{caught / counted:.1%}" if counted else "-"
-        row = [module, str(sum(c.values())), str(c["killed"]), str(c["killed on recheck"]), str(c["timeout"])]
-        row += [str(c["survived"])]
-        row += [str(c["no tests"]), str(c["equivalent"]), rate]
+        row = [module, str(sum(c.values())), *(str(c[col]) for col in columns[2:]), rate]
         if args.sample:
             low, high = wilson(caught, counted) if counted else (0.0, 0.0)
             row.append(f"{low:.0%}–{high:.0%}" if counted else "-")

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sqlite3
 import stat
 import tempfile
 import time
@@ -190,8 +191,6 @@ def ingest(
 def _publish(words: WordIndexFile, snapshot: Path, store: Store, report: IngestReport) -> None:
     """Publish the word index for new apps; the posts are in the store whatever happens here,
     so a file that cannot be written is a warning (new apps then read the store), not a failure."""
-    import sqlite3
-
     try:
         words.publish(snapshot, store.collection_id())
     except (OSError, sqlite3.Error) as e:
