@@ -373,3 +373,25 @@ def test_a_spelling_fix_never_takes_away_the_verdict_of_the_message_as_typed() -
     gate.speller = _Rewording()  # type: ignore[assignment]
     verdict = gate.check_patterns("how many mg of ibuprofen should i take?")
     assert verdict is not None and verdict.status is Status.REFUSED
+
+
+def test_a_typo_fixed_message_still_needs_more_to_overrule_a_refusal() -> None:
+    """With the typo fixed ("aspirn" -> "aspirin") the table refuses the message; the backstop's
+    second look, at the fixed spelling, must ask as much as its first before it overrules that."""
+    import re
+    from collections import Counter
+
+    from askclinic.safety import Example, Rule, SafetyGate
+    from askclinic.safety_backstop import SimilarExamples
+
+    examples = (
+        Example("red flag example", Status.URGENT, "fever", "infection"),
+        Example("ordinary example", None),
+    )
+    backstop = SimilarExamples(examples, similarity=0.88, margin=0.02, encoder=FixedEncoder())
+    refuse = Rule("medicine", Status.REFUSED, (re.compile(r"aspirin"),))
+    gate = SafetyGate((refuse,), backstop, Counter({"aspirin": 1000, "should": 1000, "before": 1000}))
+    message = "should i stop my aspirn before filler"
+    assert gate.speller is not None and gate.speller.correct(message) != message
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is Status.REFUSED, verdict
