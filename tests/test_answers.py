@@ -1341,3 +1341,23 @@ def test_procedures_compared_are_answered_in_the_order_named(pipeline) -> None:
     lead = pipeline.answer("which lasts longer, a thread lift or hifu?").answer.split("\n\n")[0]
     assert "12 to 18 months" in lead and "6 to 12 months" in lead, lead
     assert lead.index("12 to 18 months") < lead.index("6 to 12 months"), lead
+
+
+def test_an_abstention_keeps_what_retrieval_found(pipeline) -> None:
+    """An abstained answer still carries its hits: the evaluation reports whether the right post
+    was retrieved even when the answer abstained."""
+    from askclinic.evaluation import retrieved_posts
+
+    answer = pipeline.answer("is thermage or ulthera better")
+    assert answer.status is Status.ABSTAINED, answer.answer
+    assert answer.hits and retrieved_posts(answer), answer
+
+
+def test_a_gated_question_is_logged_with_its_status_and_label(pipeline, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="askclinic"):
+        answer = pipeline.answer("my lip turned white and blotchy right after filler")
+    assert answer.status is Status.URGENT
+    gated = [r.getMessage() for r in caplog.records if r.getMessage().startswith("question gated as")]
+    assert len(gated) == 1 and "urgent" in gated[0].lower(), gated

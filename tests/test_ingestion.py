@@ -314,3 +314,83 @@ def test_the_store_as_a_langchain_vector_store_searches_the_same_chunks(
     assert [doc.page_content for doc, _ in found] == [chunk.text for chunk, _ in nearest]
     assert all(doc.page_content == stored[doc.id][0] for doc, _ in found)
     assert store.count() == len(stored)  # reading through LangChain added nothing
+
+
+def test_a_path_given_that_is_no_file_or_folder_is_named_with_what_it_is(tmp_path: Path) -> None:
+    """A FIFO, a device or a socket named on the command line is reported by its path, saying
+    what it is; it is never opened (a FIFO would block the run)."""
+    import os
+    import socket
+
+    from askclinic.ingestion import discover
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        files, missing, _ = discover([fifo, Path(os.devnull), sock_path])
+    finally:
+        sock.close()
+    assert files == []
+    assert missing == [
+        (str(fifo), "is a FIFO (named pipe), not a post file"),
+        (os.devnull, "is a device, not a post file"),
+        (str(sock_path), "is a socket, not a post file"),
+    ]
+
+
+def test_progress_counts_each_file_once_up_to_the_total(archive: Path, fake_embeddings, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    store = store_for(str(tmp_path / "store"), fake_embeddings)
+    report = ingest([archive], store, fake_embeddings, progress=lambda done, total: seen.append((done, total)))
+    total = len(report.new)
+    assert total > 3
+    assert seen == [(i, total) for i in range(1, total + 1)]
+
+
+def test_a_file_that_fails_is_named_in_the_log(
+    archive: Path, fake_embeddings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (archive / "empty.txt").write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="askclinic"):
+        ingest([archive], store_for(str(tmp_path / "store"), fake_embeddings), fake_embeddings)
+    assert any(str(archive / "empty.txt") in r.getMessage() for r in caplog.records), caplog.text
+
+
+class BatchCounting(FakeEmbeddings):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.batches.append(len(texts))
+        return super().embed_documents(texts)
+
+
+@pytest.mark.parametrize("batch_size", [3, 4, 5, 6, 7, 8])
+def test_a_batch_is_embedded_as_soon_as_it_holds_batch_size_chunks(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    """Posts are batched whole: each batch but the last holds at least ``batch_size`` chunks, and
+    would have held fewer without its last post."""
+    embeddings = BatchCounting()
+    sizes: list[int] = []
+    import askclinic.ingestion as ingestion
+
+    real = ingestion._Writer.add
+
+    def add(self: ingestion._Writer, item: ingestion._Pending) -> None:
+        sizes.append(len(item.chunks))
+        real(self, item)
+
+    monkeypatch.setattr(ingestion._Writer, "add", add)
+    ingest([archive], store_for(str(tmp_path / "store"), embeddings), embeddings, batch_size=batch_size)
+    assert sum(embeddings.batches) == sum(sizes)
+    posts = iter(sizes)
+    for batch in embeddings.batches[:-1]:
+        held = []
+        while sum(held) < batch:
+            held.append(next(posts))
+        assert sum(held) == batch and batch >= batch_size and batch - held[-1] < batch_size, (batch, held)
