@@ -294,3 +294,23 @@ def test_a_chat_model_that_returns_plain_text_is_read_too(pipeline) -> None:
 
     answer = AskPipeline(pipeline.search, llm=LLMComposer(PlainText())).answer("How common is thread exposure?")
     assert answer.answer == "Thread exposure was reported in 5% of cases [1]."
+
+
+@pytest.mark.parametrize(
+    ("llm", "module", "message"),
+    [
+        ("openai", "langchain_openai", "the OpenAI-compatible backend needs: pip install 'askclinic[llm]'"),
+        ("ollama", "langchain_ollama", "the Ollama backend needs: pip install 'askclinic[llm]'"),
+    ],
+)
+def test_a_backend_whose_package_is_missing_names_the_install(
+    monkeypatch: pytest.MonkeyPatch, llm: str, module: str, message: str
+) -> None:
+    import sys
+
+    from askclinic.errors import LLMError
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if the [llm] extra were not installed
+    with pytest.raises(LLMError) as missing:
+        make_chat_model(Settings(llm=llm, llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1"))
+    assert str(missing.value) == message
