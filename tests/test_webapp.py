@@ -196,6 +196,20 @@ def test_thumbs_are_saved_and_a_thumbs_down_asks_why(tmp_path: Path) -> None:
     assert store.rows() == []
 
 
+def test_a_thumb_given_with_a_row_and_column_index_rates_that_row(tmp_path: Path) -> None:
+    """Gradio may send a message's index as [row, column]: the row names the answer."""
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    app = ChatApp(FakePipeline(answer()), store)
+    conv = Conversation()
+    list(app.respond("How common is thread exposure?", conv))
+    shown, conv = app.like(conv, gr.LikeData(None, {"index": [1, 0], "value": "", "liked": False}))
+    assert shown["visible"] is True
+    assert [(r.rating, r.question) for r in store.rows()] == [("down", "How common is thread exposure?")]
+    # the next question closes the reasons the thumbs down opened, from its first update on
+    updates = list(app.respond("and how common is infection?", conv))
+    assert [u[3] for u in updates] == [gr.update(visible=False)] * len(updates) and len(updates) == 2
+
+
 # -- the real app over HTTP ---------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
