@@ -479,6 +479,14 @@ def test_launch_never_asks_for_an_mcp_server_or_a_share_link(tmp_path: Path, mon
     assert asked["mcp_server"] is False and asked["share"] is False
 
 
+def test_the_question_box_says_what_to_ask_in_both_languages(tmp_path: Path) -> None:
+    from askclinic.webapp import build_demo
+
+    demo = build_demo(FakePipeline(answer()), FeedbackStore(tmp_path / "f.sqlite3"))  # type: ignore[arg-type]
+    (box,) = [c["props"] for c in demo.config["components"] if c["props"].get("elem_id") == "ac-question"]
+    assert box["placeholder"] == "Ask about a procedure… / 시술에 대해 물어보세요…"
+
+
 def test_the_page_wires_each_control_and_exposes_only_chat(tmp_path: Path) -> None:
     """Only ``/chat`` is a public API; asking updates the chat, the box, the session and the
     reasons panel; a thumb opens the reasons; "New conversation" and the chat's clear button start
