@@ -663,3 +663,22 @@ def test_a_new_topic_of_the_same_procedure_replaces_the_last_topic(question, his
 def test_a_follow_up_after_filler_words_or_ending_in_then_keeps_the_procedure(question, history, carried) -> None:
     asked = rewrite(question, history)
     assert carried <= words(asked), asked
+
+
+@pytest.mark.parametrize("message", ["any bruising?", "does it bruise a lot?"])
+def test_a_follow_up_with_no_connector_is_not_asked_the_way_the_last_question_was(message: str) -> None:
+    """ "any bruising?" after a question about how long the swelling lasts asks whether there is
+    bruising, not how long it lasts: only "and ...?", "what about ...?", "X too?" carry the frame."""
+    asked = rewrite(message, ["how long does swelling last after lip filler"])
+    assert asked.startswith(message) and "filler" in asked
+    assert "how long" not in asked, asked
+
+
+def test_a_comparison_with_a_new_procedure_after_a_turn_without_one_keeps_both() -> None:
+    """ "longer than for hifu??" after "how long is the numbing cream on for fractional laser",
+    "and the redness?": the last question, of both procedures."""
+    asked = rewrite(
+        "longer than for hifu??", ["how long is the numbing cream on for fractional laser", "and the redness?"]
+    )
+    assert asked.startswith("longer than for hifu??")
+    assert "fractional laser" in asked and "redness" in asked, asked
