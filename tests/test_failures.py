@@ -38,3 +38,18 @@ def test_the_cli_turns_store_errors_into_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "holds no posts yet" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_empty_store_message_names_the_store_or_says_it_is_the_configured_one(tmp_path: Path) -> None:
+    import chromadb
+
+    from askclinic.store import Store
+
+    folder = tmp_path / "s"
+    with pytest.raises(EmptyStoreError) as empty:
+        open_store(str(folder), "fake-sha256").query([0.0] * 32, 3)
+    assert str(empty.value) == f"the store at {folder} holds no posts yet; run 'askclinic ingest PATH' first"
+    in_memory = Store(chromadb.EphemeralClient(), "fake-sha256")
+    with pytest.raises(EmptyStoreError) as empty:
+        in_memory.query([0.0] * 32, 3)
+    assert str(empty.value) == "the store at the configured store holds no posts yet; run 'askclinic ingest PATH' first"
