@@ -49,6 +49,18 @@ def test_the_empty_store_message_names_the_store_or_says_it_is_the_configured_on
     with pytest.raises(EmptyStoreError) as empty:
         open_store(str(folder), "fake-sha256").query([0.0] * 32, 3)
     assert str(empty.value) == f"the store at {folder} holds no posts yet; run 'askclinic ingest PATH' first"
+    # a store whose last post was removed: its collection is there, and empty
+    emptied = tmp_path / "emptied"
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "one.md").write_text("# One post\n\nSwelling lasts 7 to 10 days.\n", encoding="utf-8")
+    embeddings = FakeEmbeddings()
+    assert ingest([archive], open_store(str(emptied), embeddings.model_id), embeddings).new == ["one.md"]
+    (archive / "one.md").unlink()
+    assert ingest([archive], open_store(str(emptied), embeddings.model_id), embeddings, prune=True).removed
+    with pytest.raises(EmptyStoreError) as empty:
+        open_store(str(emptied), embeddings.model_id).query([0.0] * 32, 3)
+    assert str(empty.value) == f"the store at {emptied} holds no posts yet; run 'askclinic ingest PATH' first"
     in_memory = Store(chromadb.EphemeralClient(), "fake-sha256")
     with pytest.raises(EmptyStoreError) as empty:
         in_memory.query([0.0] * 32, 3)
