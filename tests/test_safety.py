@@ -395,3 +395,12 @@ def test_a_typo_fixed_message_still_needs_more_to_overrule_a_refusal() -> None:
     assert gate.speller is not None and gate.speller.correct(message) != message
     verdict = gate.check(message)
     assert verdict is not None and verdict.status is Status.REFUSED, verdict
+
+
+def test_the_gate_with_its_backstop_fixes_typos_too() -> None:
+    """The product's gate (table, classifier and similar examples) reads "turnnig" as "turning"
+    like the table-only gate does: a typo hides no red flag there either."""
+    gate = load_safety(backstop=True)
+    assert gate.speller is not None
+    verdict = gate.check_patterns("my lip is turnnig white, how many mg of ibuprofen can i take?")
+    assert verdict is not None and verdict.status is Status.URGENT, verdict
