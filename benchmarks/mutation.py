@@ -123,6 +123,10 @@ def function_hash(name: str) -> str:
     return str(_function_hashes(module_of(name)).get(function, ""))
 
 
+def _console() -> Console:
+    return Console() if Console().is_terminal else Console(width=160)  # a log file gets whole lines
+
+
 def recheck(names: list[str]) -> dict[str, dict[str, str]]:
     """Run each survivor again against whole test files (see ``_test_files``).
 
@@ -148,7 +152,7 @@ def recheck(names: list[str]) -> dict[str, dict[str, str]]:
             "by": failed[1] if killed and failed else "",
             "source": function_hash(name),  # a result holds only while the function is unchanged
         }
-        Console().print(f"{name}: {done[name]['status']} {done[name]['by']} ({len(files)} test files)")
+        _console().print(f"{name}: {done[name]['status']} {done[name]['by']} ({len(files)} test files)")
         RECHECKED.parent.mkdir(parents=True, exist_ok=True)
         RECHECKED.write_text(json.dumps(done, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
     return done
@@ -237,9 +241,8 @@ def main(argv: list[str]) -> None:
             low, high = wilson(caught, counted) if counted else (0.0, 0.0)
             row.append(f"{low:.0%}–{high:.0%}" if counted else "-")
         table.add_row(*row)
-    console = Console() if Console().is_terminal else Console(width=160)  # a log file gets the whole table
-    console.print(table)
-    console.print(f"survivors and untested mutants: {SURVIVORS.relative_to(ROOT)}")
+    _console().print(table)
+    _console().print(f"survivors and untested mutants: {SURVIVORS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
