@@ -334,3 +334,32 @@ def test_a_running_search_looks_at_the_store_at_most_once_per_interval(tmp_path:
     for _ in range(3):
         search.search("does botox hurt", k=3)
     assert looked == []  # within the hour after the index was built: no look at all
+
+
+def test_a_failed_background_rebuild_is_logged_and_the_old_index_keeps_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    emb = FakeEmbeddings()
+    archive = _archive(tmp_path, "001_botox-jaw.txt")
+    store = _store(tmp_path, emb)
+    assert ingest([archive], store, emb).ok
+    search = HybridSearch(store, emb, check_every=0.0)
+    search.refresh()
+    before = search.index
+    shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive / "005_hifu-lifting.txt")
+    assert ingest([archive], store, emb).new == ["005_hifu-lifting.txt"]
+
+    def broken(store: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(search.words, "sync", broken)
+    with caplog.at_level(logging.ERROR, logger="askclinic"):
+        search.refresh()
+        assert search._builder is not None
+        search._builder.join(10)
+    assert [r.getMessage() for r in caplog.records] == [
+        "rebuilding the word index failed; the previous one keeps serving"
+    ]
+    assert search.index is before and search.search("how long does jaw botox last", k=3)
