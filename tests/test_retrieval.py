@@ -75,3 +75,44 @@ def test_glossary_takes_the_longest_form_left_to_right() -> None:
     assert g.translate("기미 레이저 토닝은 몇 회 받아야 하나요?") == "melasma laser toning how many sessions"
     assert "hifu" in g.translate("HIFU는 아픈가요?")
     assert is_korean("실 노출은 얼마나 흔한가요?") and not is_korean("How common is HIFU pain?")
+
+
+@pytest.mark.parametrize(
+    ("question", "capped"),
+    [("thread lifting side effects bruising swelling infection", True), ("how many laser toning sessions", False)],
+)
+def test_hits_are_ranked_by_reciprocal_rank_fusion_of_both_lists(pipeline, question: str, capped: bool) -> None:
+    """Each hit's score is the sum of 1/(60 + rank) over the meaning and the keyword lists it is
+    in (rank from 1); its similarity is the meaning list's (0 when only the keywords found it);
+    the best scores are kept, at most ``per_section`` of a section."""
+    from collections import Counter
+
+    from askclinic.lexical import tokens
+    from askclinic.retrieval import CANDIDATES, RRF_K
+
+    search = pipeline.search
+    hits, vector = search.search_with_vector(question, k=12)
+    dense = search.store.query(vector, CANDIDATES)
+    rows = search._serving.rows
+    found = search.index.search(tokens(search.prepare(question).text), CANDIDATES)
+    by_row = search.words.chunks([rows[i] for i, _ in found])
+    fused: Counter[str] = Counter()
+    similarity: dict[str, float] = {}
+    for rank, (chunk, sim) in enumerate(dense, 1):
+        fused[chunk.chunk_id] += 1 / (RRF_K + rank)
+        similarity[chunk.chunk_id] = sim
+    for rank, (i, _) in enumerate(found, 1):
+        fused[by_row[rows[i]].chunk_id] += 1 / (RRF_K + rank)
+    for hit in hits:
+        assert hit.score == pytest.approx(fused[hit.chunk.chunk_id])
+        assert hit.similarity == pytest.approx(similarity.get(hit.chunk.chunk_id, 0.0))
+    sections = Counter((h.chunk.post_id, h.chunk.section_index) for h in hits)
+    assert max(sections.values()) <= search.per_section
+    assert (max(sections.values()) == search.per_section) is capped  # a section full of answers reaches it
+    weakest = min(h.score for h in hits)
+    kept = {h.chunk.chunk_id for h in hits}
+    for chunk_id, score in fused.items():  # a better-scored chunk left out was over its section's cap
+        if chunk_id not in kept and score > weakest:
+            chunk = next(c for c, _ in dense if c.chunk_id == chunk_id) if chunk_id in similarity else None
+            if chunk is not None:
+                assert sections[(chunk.post_id, chunk.section_index)] == search.per_section
