@@ -354,7 +354,7 @@ def test_a_file_that_fails_is_named_in_the_log(
     archive: Path, fake_embeddings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (archive / "empty.txt").write_bytes(b"")
-    with caplog.at_level(logging.WARNING, logger="askclinic"):
+    with caplog.at_level(logging.WARNING, logger="askclinic.ingestion"):
         ingest([archive], store_for(str(tmp_path / "store"), fake_embeddings), fake_embeddings)
     assert any(str(archive / "empty.txt") in r.getMessage() for r in caplog.records), caplog.text
 
