@@ -11,6 +11,7 @@ import pytest
 from conftest import SAMPLES, FakeEmbeddings
 
 from askclinic.ingestion import ingest
+from askclinic.lexical import LexicalIndex
 from askclinic.retrieval import HybridSearch
 from askclinic.store import Store, open_store
 from askclinic.word_index import FILE_NAME, WordIndexFile, default_path, seed
@@ -117,7 +118,8 @@ def test_a_search_given_its_own_word_index_file_keeps_the_words_there(tmp_path: 
     assert not default_path(store).exists()
 
 
-def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background(tmp_path: Path) -> None:
+def _served_then_changed(tmp_path: Path) -> tuple[HybridSearch, Store, LexicalIndex]:
+    """A search serving the botox post's index (returned too), then the HIFU post ingested."""
     emb = FakeEmbeddings()
     archive = _archive(tmp_path, "001_botox-jaw.txt")
     store = _store(tmp_path, emb)
@@ -126,9 +128,13 @@ def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background
     search.refresh()
     before = search.index
     assert search.indexed_revision == store.revision()
-
     shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive / "005_hifu-lifting.txt")
     assert ingest([archive], store, emb).new == ["005_hifu-lifting.txt"]
+    return search, store, before
+
+
+def test_requests_keep_the_old_index_while_a_change_is_indexed_in_the_background(tmp_path: Path) -> None:
+    search, store, before = _served_then_changed(tmp_path)
     with search._building:  # a rebuild holds the lock: requests must not wait for it
         started = time.monotonic()
         hits = search.search("does HIFU hurt", k=3)
@@ -341,15 +347,7 @@ def test_a_failed_background_rebuild_is_logged_and_the_old_index_keeps_serving(
 ) -> None:
     import logging
 
-    emb = FakeEmbeddings()
-    archive = _archive(tmp_path, "001_botox-jaw.txt")
-    store = _store(tmp_path, emb)
-    assert ingest([archive], store, emb).ok
-    search = HybridSearch(store, emb, check_every=0.0)
-    search.refresh()
-    before = search.index
-    shutil.copy(SAMPLES / "005_hifu-lifting.txt", archive / "005_hifu-lifting.txt")
-    assert ingest([archive], store, emb).new == ["005_hifu-lifting.txt"]
+    search, _, before = _served_then_changed(tmp_path)
 
     def broken(store: object) -> None:
         raise OSError("disk full")
