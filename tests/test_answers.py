@@ -369,6 +369,31 @@ def test_a_multi_part_question_gets_a_cited_sentence_per_part(pipeline) -> None:
     assert len(answer.citations) >= 2 and {c.post_id for c in answer.citations} == {"007_skin-booster.txt"}
 
 
+@pytest.mark.parametrize(
+    ("question", "in_order"),
+    [
+        (
+            "with laser hair removal how many sessions do i need, how far apart are they "
+            "and how long before can i not wax?",
+            ("5 to 8 sessions", "spaced 4 weeks apart", "wax or pluck"),
+        ),
+        (
+            "after jaw botox how long until i see slimming, how long does it last, and how often can i repeat it?",
+            ("2 to 4 weeks", "lasts 4 to 6 months", "repeat the injection"),
+        ),
+    ],
+)
+def test_a_question_in_three_parts_gets_a_sentence_for_each_in_the_order_asked(
+    pipeline, question: str, in_order: tuple[str, str, str]
+) -> None:
+    """Three parts is as many as an answer combines: each gets its own cited sentence."""
+    answer = pipeline.answer(question)
+    lead = answer.answer.split("\n\n")[0]
+    assert all(part in lead for part in in_order), answer.answer
+    assert [lead.index(part) for part in in_order] == sorted(lead.index(part) for part in in_order), answer.answer
+    assert len(answer.citations) >= 3
+
+
 def test_a_comparison_of_two_procedures_cites_both(pipeline) -> None:
     answer = pipeline.answer("do results last longer with a thread lift or with HIFU?")
     assert answer.status is Status.ANSWERED

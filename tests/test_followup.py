@@ -371,6 +371,13 @@ def test_than_that_compares_with_the_last_topic(pipeline) -> None:
     assert "26%" in first and "16%" in first, first
 
 
+def test_a_completed_comparison_keeps_what_the_last_question_asked() -> None:
+    """ "does chin filler last longer?" after "lip filler how long does it last": than lip filler,
+    and how long, as the last question asked."""
+    asked = rewrite("does chin filler last longer?", ["lip filler how long does it last"])
+    assert "than lip filler" in asked and {"how", "long"} <= words(asked), asked
+
+
 def test_a_comparative_of_the_same_subject_or_with_its_own_other_side_is_not_completed() -> None:
     assert rewrite("does it last longer if i work out?", ["how long does lip filler last"]).count(" than ") == 0
     assert " than lip filler" not in rewrite("is chin filler worse than botox?", ["how long does lip filler last"])
@@ -583,6 +590,14 @@ def test_after_the_course_follow_up_asks_about_maintenance(pipeline, history, qu
     answer = pipeline.answer(rewrite(question, history))
     assert answer.status is Status.ANSWERED
     assert figure in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_after_that_carries_the_procedure_not_the_rest_of_the_last_question() -> None:
+    """ "n after that?" after "skin booster starter course is how many sessions?" asks what comes
+    after the course: the starting course's words would search for it again."""
+    asked = rewrite("n after that?", ["skin booster starter course is how many sessions?"])
+    assert "skin booster" in asked and "maintenance" in asked, asked
+    assert "starter" not in words(asked), asked
 
 
 def test_after_that_after_a_symptom_question_is_not_about_maintenance() -> None:

@@ -17,10 +17,19 @@ from conftest import FakeEmbeddings
 from typer.testing import CliRunner
 
 from askclinic.cli import app
-from askclinic.errors import StoreBusyError, StoreCorruptError
+from askclinic.errors import StoreBusyError, StoreCorruptError, StoreError
 from askclinic.ingestion import ingest
 from askclinic.logs import ClipFilter, clip
-from askclinic.store import LOCK_FILE, PID_FILE, SQLITE_FILE, WORD_INDEX_FILE, Store, open_store, writer_lock
+from askclinic.store import (
+    LOCK_FILE,
+    PID_FILE,
+    SQLITE_FILE,
+    WORD_INDEX_FILE,
+    Store,
+    open_client,
+    open_store,
+    writer_lock,
+)
 from askclinic.store_check import check_store, repair
 
 TESTS = str(Path(__file__).parent)
@@ -207,6 +216,20 @@ def test_opening_a_garbled_store_in_the_library_raises_a_store_error(tmp_path: P
     garble(tmp_path)
     with pytest.raises(StoreCorruptError, match="restore a copy"):
         open_store(str(tmp_path), emb.model_id)
+
+
+@pytest.mark.server
+def test_a_server_url_is_dialled_at_its_own_host(chroma_server: str) -> None:
+    """The test server listens on 127.0.0.1 only: its port on another loopback address is
+    refused, never quietly reached through a default host."""
+    from urllib.parse import urlparse
+
+    url = urlparse(chroma_server)
+    if url.hostname != "127.0.0.1" or not sys.platform.startswith("linux"):
+        pytest.skip("needs the local test server and a loopback network answering all of 127.0.0.0/8")
+    assert open_client(chroma_server).heartbeat() > 0
+    with pytest.raises(StoreError, match=rf"cannot reach the Chroma server at http://127\.0\.0\.2:{url.port}"):
+        open_client(f"http://127.0.0.2:{url.port}")
 
 
 def make_read_only(folder: Path) -> None:

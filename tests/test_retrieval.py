@@ -77,18 +77,25 @@ def test_glossary_takes_the_longest_form_left_to_right() -> None:
     assert is_korean("실 노출은 얼마나 흔한가요?") and not is_korean("How common is HIFU pain?")
 
 
+@pytest.mark.parametrize("candidates", [None, 4], ids=["as-shipped", "4-candidates"])
 @pytest.mark.parametrize(
     "question", ["thread lifting side effects bruising swelling infection", "how many laser toning sessions"]
 )
-def test_hits_are_ranked_by_reciprocal_rank_fusion_of_both_lists(pipeline, question: str) -> None:
+def test_hits_are_ranked_by_reciprocal_rank_fusion_of_both_lists(
+    pipeline, monkeypatch: pytest.MonkeyPatch, question: str, candidates: int | None
+) -> None:
     """Each hit's score is the sum of 1/(60 + rank) over the meaning and the keyword lists it is
     in (rank from 1); its similarity is the meaning list's (0 when only the keywords found it);
-    the best scores are kept, at most ``per_section`` of a section."""
+    the best scores are kept, at most ``per_section`` of a section. With few candidates per list
+    (as with an archive far larger than this one) some hits are in one list only."""
     from collections import Counter
 
+    from askclinic import retrieval
     from askclinic.lexical import tokens
-    from askclinic.retrieval import CANDIDATES, RRF_K
 
+    if candidates is not None:
+        monkeypatch.setattr(retrieval, "CANDIDATES", candidates)
+    CANDIDATES, RRF_K = retrieval.CANDIDATES, retrieval.RRF_K
     search = pipeline.search
     hits, vector = search.search_with_vector(question, k=12)
     dense = search.store.query(vector, CANDIDATES)
@@ -105,6 +112,8 @@ def test_hits_are_ranked_by_reciprocal_rank_fusion_of_both_lists(pipeline, quest
     for hit in hits:
         assert hit.score == pytest.approx(fused[hit.chunk.chunk_id])
         assert hit.similarity == pytest.approx(similarity.get(hit.chunk.chunk_id, 0.0))
+    if candidates is not None:
+        assert any(h.chunk.chunk_id not in similarity for h in hits)  # found by its words alone
     sections = Counter((h.chunk.post_id, h.chunk.section_index) for h in hits)
     assert max(sections.values()) <= search.per_section
     weakest = min(h.score for h in hits)

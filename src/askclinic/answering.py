@@ -1063,7 +1063,7 @@ class ExtractiveComposer:
                 if other != name:
                     alone = without_procedure(alone, other)
             asked.append(" ".join(alone.split()))
-        return self._each_answered(asked, hits, prefer, korean, figures=True)
+        return self._each_answered(asked, hits, prefer, korean, figure=_NUMBER)
 
     def _per_area(self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False) -> list[Candidate]:
         """For a comparison of body areas ("filler in the chin vs the lips, which lasts longer?"):
@@ -1081,7 +1081,7 @@ class ExtractiveComposer:
                 if other != name:
                     alone = alone[:start] + " " + alone[end:]
             asked.append(" ".join(alone.split()))
-        return self._each_answered(asked, hits, prefer, korean, figures=True)
+        return self._each_answered(asked, hits, prefer, korean, figure=_NUMBER)
 
     def _per_alternative(
         self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False
@@ -1092,13 +1092,15 @@ class ExtractiveComposer:
         asked = alternatives(question.lower())
         if not asked:
             return []
+        # which is more common is told by how common each is (a share), never by how long each lasts
+        figure = _SHARE if _FREQUENCY_COMPARED.search(question.lower()) else _NUMBER
         sides: list[list[Candidate]] = []
         bests = set()
         for alone in asked:
             answering = [c for c in self.rank(alone, hits, None, prefer, korean=korean) if c.answers]
             top = answering[0].score if answering else 0.0
             bests.add(answering[0].sentence if answering else "")
-            sides.append([c for c in answering if _NUMBER.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top])
+            sides.append([c for c in answering if figure.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top])
         if len(bests) == 1:
             return []  # one sentence answers for both ("on the face ..., on the body ...")
         # like is compared with like: both figures from one list when one list gives both
@@ -1112,7 +1114,7 @@ class ExtractiveComposer:
         if pairs:
             best_pair = max(pairs, key=lambda pair: pair[0].score + pair[1].score)
             return [best_pair[0], best_pair[1]]
-        return self._each_answered(list(asked), hits, prefer, korean, figures=True)
+        return self._each_answered(list(asked), hits, prefer, korean, figure=figure, only=figure is _SHARE)
 
     def _per_part(
         self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False, by_sentence: bool = False
@@ -1141,21 +1143,25 @@ class ExtractiveComposer:
         hits: list[Hit],
         prefer: Sequence[str],
         korean: bool = False,
-        figures: bool = False,
+        figure: re.Pattern[str] | None = None,
+        only: bool = False,
     ) -> list[Candidate]:
         """The best answering sentence for each question, in order; [] unless each has its own.
-        ``figures`` (a comparison): a sentence with a figure is taken over a better-ranked one
-        without, if it scores at least ``COMPLEMENT_SHARE`` of it (like is compared with like)."""
+        ``figure`` (a comparison): a sentence with such a figure is taken over a better-ranked one
+        without, if it scores at least ``COMPLEMENT_SHARE`` of it (like is compared with like);
+        with ``only``, a sentence without one never answers."""
         chosen: list[Candidate] = []
         for asked in questions:
             said = {c.sentence for c in chosen}  # a sentence answers one part, never two
             answering = [c for c in self.rank(asked, hits, None, prefer, korean=korean) if c.answers]
             answering = [c for c in answering if c.sentence not in said]
+            if figure is not None and only:
+                answering = [c for c in answering if figure.search(c.sentence)]
             best = answering[0] if answering else None
-            if figures and best is not None and not _NUMBER.search(best.sentence):
+            if figure is not None and best is not None and not figure.search(best.sentence):
                 top = best.score
                 best = next(
-                    (c for c in answering if _NUMBER.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top), best
+                    (c for c in answering if figure.search(c.sentence) and c.score >= COMPLEMENT_SHARE * top), best
                 )
             if best is None:
                 return []
@@ -1300,6 +1306,13 @@ _COMPARES = re.compile(
 )
 _OR = re.compile(r"\s(?:or|vs\.?|versus)\s")
 _AND = re.compile(r"\s(?:and|&)\s")
+# "is bruising or swelling more common?", "which is rarer?": how often each happens is compared,
+# told by a share ("18%", "1 in 20"), not by how long each lasts ("fades within 5 to 7 days")
+_FREQUENCY_COMPARED = re.compile(
+    r"\b(?:more|less|most|least) (?:common|likely|frequent)|\b(?:rarer|rarest|commoner|commonest)\b"
+    r"|\bhow (?:common|often|likely|rare)\b|\bpercent|%|\b(?:chances?|odds|risk)\b"
+)
+_SHARE = re.compile(r"\d\s*%|\bpercent|\b\d+\s+(?:in|out of)\s+\d+\b", re.I)
 _MORE_THAN = re.compile(r"\s((?:more|less) (?:common|likely|frequent))\s+than\s")
 # A question asking for a figure (a rate, a time, a count): asked of two things joined by "and",
 # it asks it of each.
