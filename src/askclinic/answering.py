@@ -146,8 +146,7 @@ _CAN_I_AROUND = re.compile(
     r"|\b(is|are) (?:\w+ ){1,3}(ok|okay|fine|safe|allowed|bad)\b[^?.]{0,30}\b(after|before|during)\b"
 )
 # "can men get jaw botox?", "is fractional ok for darker skin?", "does it work on grey hair?":
-# whether it suits someone or something, answered only by a sentence naming them (or close in
-# meaning to them, by the small model: see ``_activity_matched``)
+# whether it suits someone or something, answered only by a sentence naming them
 _FOR_WHOM = re.compile(
     r"\bcan (?!i\b|you\b|it\b|they\b|we\b|u\b)[a-z]+ (?P<asks>get|have|do)\b"
     r"|\b(?P<suits>ok|okay|safe|suitable|good|fine|work|works|effective) (?:for|on|with) (?!(?:the|my|your|a) )"
@@ -292,10 +291,6 @@ MIN_SEMANTIC = 0.65  # cosine of the question to "title. sentence"
 MIN_PASSAGE_MATCH = 0.84
 MATCHED = 8  # candidates matched in meaning per question (the best by the other signals)
 MIN_RELATED = 0.08  # ... and, answering on words, at least this close in meaning ("topping" is not "top")
-# "when can I have wine?" is answered by "avoid alcohol for 24 hours": a sentence names the
-# activity asked about when it shares a word with it or when the embedder's cosine of the
-# activity's words ("wine") to the sentence reaches this (chosen on the dev sets).
-ACTIVITY_MATCH = 0.2
 MIN_COVERAGE = 0.45  # share of the question's topic words (idf-weighted) a sentence must contain
 SEMANTIC_WEIGHT = 1.0  # how much the meaning match counts when ranking sentences
 FRAME_WEIGHT = 0.6  # a topic word in the post title or section heading counts this much
@@ -850,8 +845,6 @@ class ExtractiveComposer:
                     # the sentence, or its section heading, beyond what the post's title says
                     names_activity=not activity or bool(activity & ((words | frame_words[hit.chunk.chunk_id]) - title)),
                 )
-        if activity:
-            out = self._activity_matched(lowered, activity, out)
         ranked = sorted(out.values(), key=lambda c: c.score, reverse=True)
         return self._matched(typed or question, ranked, decides=not korean)
 
@@ -863,22 +856,6 @@ class ExtractiveComposer:
         if post_id not in known:
             known[post_id] = _areas(self._post_text(post_id).lower())
         return known[post_id]
-
-    def _activity_matched(self, lowered: str, activity: set[str], out: dict[str, Candidate]) -> dict[str, Candidate]:
-        """Candidates that name the activity a "when can I ... again?" question asks about in
-        other words ("wine" and "alcohol", "a nap" and "lie down") count as naming it: the
-        packaged embedder's cosine of the activity's words to the sentence reaches
-        ``ACTIVITY_MATCH``."""
-        unnamed = [c for c in out.values() if not c.names_activity]
-        said = [w for w in re.findall(r"[a-z][a-z']*", lowered) if set(tokens(w)) & activity]
-        if not unnamed or not said or self._embeddings is None:
-            return out
-        phrase = np.asarray(self._embeddings.embed_query(" ".join(dict.fromkeys(said))), dtype="float32")
-        sims = self._sentence_vectors([c.sentence for c in unnamed]) @ phrase
-        for c, sim in zip(unnamed, sims, strict=True):
-            if sim >= ACTIVITY_MATCH:
-                out[c.sentence] = replace(c, names_activity=True)
-        return out
 
     def _matched(self, question: str, ranked: list[Candidate], decides: bool) -> list[Candidate]:
         """The best ``MATCHED`` candidates re-ranked with their e5 match to the question, then the
