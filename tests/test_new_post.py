@@ -58,10 +58,26 @@ def test_a_price_question_is_answered_by_the_price_wherever_it_stands(cheek_pipe
     assert answer.citations[0].post_id == "cheek-filler.md"
 
 
-def test_a_comparison_takes_each_figure_from_its_own_section(cheek_pipeline) -> None:
-    """No one list gives both figures: each side is answered by its own section's figure."""
-    answer = cheek_pipeline.answer("is bruising or swelling more common after cheek filler?")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is bruising or swelling more common after cheek filler?",
+        "which is rarer after cheek filler, a bruise or swelling",
+        "how often do bruising and swelling happen after cheek filler",
+    ],
+)
+def test_a_comparison_takes_each_figure_from_its_own_section(cheek_pipeline, question: str) -> None:
+    """No one list gives both figures: each side is answered by its own section's figure (not by
+    how long filler bruising and swelling last, which another post gives in one section)."""
+    answer = cheek_pipeline.answer(question)
     assert answer.status is Status.ANSWERED, answer.answer
     lead = answer.answer.split("\n\n")[0]
     assert "18%" in lead and "42%" in lead, answer.answer
     assert {c.section for c in answer.citations[:2]} == {"Bruising after cheek filler", "Swelling after cheek filler"}
+
+
+def test_a_side_no_post_gives_a_share_for_is_not_answered_by_another_figure(cheek_pipeline) -> None:
+    """No post says how common numbness is: the price, the one other figure of the post, is no
+    answer for that side."""
+    answer = cheek_pipeline.answer("is numbness or swelling more common after cheek filler?")
+    assert "350,000" not in answer.answer, answer.answer
