@@ -371,6 +371,17 @@ def test_than_that_compares_with_the_last_topic(pipeline) -> None:
     assert "26%" in first and "16%" in first, first
 
 
+def test_a_connected_follow_up_of_eight_words_still_carries_how_the_last_question_asked() -> None:
+    """ "and with hifu is the swelling the same?" is as long as a follow-up that continues the
+    topic may be (``SHORT_FOLLOW_UP``, 8 words): it asks how long, as the last question did."""
+    from askclinic.followup import SHORT_FOLLOW_UP
+
+    question = "and with hifu is the swelling the same?"
+    assert len(question.split()) == SHORT_FOLLOW_UP
+    asked = rewrite(question, ["how long does swelling last after a thread lift"])
+    assert {"hifu", "swelling", "how", "long", "last"} <= words(asked), asked
+
+
 def test_a_completed_comparison_keeps_what_the_last_question_asked() -> None:
     """ "does chin filler last longer?" after "lip filler how long does it last": than lip filler,
     and how long, as the last question asked."""

@@ -307,6 +307,30 @@ def test_a_read_only_store_is_served_from_a_private_writable_copy_removed_at_exi
     assert not served.parent.exists(), "the private copy outlived the process"
 
 
+_SERVE_THEN_LOSE_THE_COPY = """
+import shutil, sys
+from pathlib import Path
+from askclinic.store import open_client
+served = Path(open_client(sys.argv[1]).get_settings().persist_directory)
+shutil.rmtree(served.parent)  # a temporary-files cleaner got there first
+"""
+
+
+def test_a_private_copy_removed_before_exit_ends_the_process_quietly(archive: Path, tmp_path: Path) -> None:
+    """Removing the copy at exit is tidying up: when it is gone already, nothing is reported."""
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", str(archive / "001_botox-jaw.txt"), "--store", str(store)]).exit_code == 0
+    make_read_only(store)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", _SERVE_THEN_LOSE_THE_COPY, str(store)], capture_output=True, text=True, timeout=300
+        )
+    finally:
+        make_writable(store)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and "Error" not in run.stderr, run.stderr
+
+
 def test_a_busy_store_without_the_holders_process_id_says_so_plainly(tmp_path: Path) -> None:
     with writer_lock(str(tmp_path)):
         (tmp_path / PID_FILE).unlink()
