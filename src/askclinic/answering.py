@@ -1070,7 +1070,8 @@ class ExtractiveComposer:
         if not asked:
             return []
         # which is more common is told by how common each is (a share), never by how long each lasts
-        figure = _SHARE if _FREQUENCY_COMPARED.search(question.lower()) else _NUMBER
+        frequency = bool(_FREQUENCY_COMPARED.search(question.lower()))
+        figure = _SHARE if frequency else _NUMBER
         sides: list[list[Candidate]] = []
         bests = set()
         for alone in asked:
@@ -1091,7 +1092,7 @@ class ExtractiveComposer:
         if pairs:
             best_pair = max(pairs, key=lambda pair: pair[0].score + pair[1].score)
             return [best_pair[0], best_pair[1]]
-        return self._each_answered(list(asked), hits, prefer, korean, figure=figure, only=figure is _SHARE)
+        return self._each_answered(list(asked), hits, prefer, korean, figure=figure, only=frequency)
 
     def _per_part(
         self, question: str, hits: list[Hit], prefer: Sequence[str], korean: bool = False, by_sentence: bool = False
