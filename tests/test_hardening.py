@@ -252,6 +252,15 @@ def make_writable(folder: Path) -> None:
             p.chmod(p.stat().st_mode | 0o200)
 
 
+def run_on_read_only(store: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """``python -c script STORE`` in a new process, with the store folder read-only meanwhile."""
+    make_read_only(store)
+    try:
+        return subprocess.run([sys.executable, "-c", script, str(store)], capture_output=True, text=True, timeout=300)
+    finally:
+        make_writable(store)
+
+
 def test_a_read_only_store_is_served_and_ingest_says_what_to_do(archive: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     assert runner.invoke(app, ["ingest", str(archive / "001_botox-jaw.txt"), "--store", str(store)]).exit_code == 0
@@ -290,13 +299,7 @@ def test_a_read_only_store_is_served_from_a_private_writable_copy_removed_at_exi
     (store / PID_FILE).write_text("12345")
     (store / LOCK_FILE).write_text("")
     (store / f"{WORD_INDEX_FILE}-wal").write_text("")
-    make_read_only(store)
-    try:
-        run = subprocess.run(
-            [sys.executable, "-c", _SERVE_READ_ONLY, str(store)], capture_output=True, text=True, timeout=300
-        )
-    finally:
-        make_writable(store)
+    run = run_on_read_only(store, _SERVE_READ_ONLY)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     served = Path(seen["served"])
@@ -320,13 +323,7 @@ def test_a_private_copy_removed_before_exit_ends_the_process_quietly(archive: Pa
     """Removing the copy at exit is tidying up: when it is gone already, nothing is reported."""
     store = tmp_path / "store"
     assert runner.invoke(app, ["ingest", str(archive / "001_botox-jaw.txt"), "--store", str(store)]).exit_code == 0
-    make_read_only(store)
-    try:
-        run = subprocess.run(
-            [sys.executable, "-c", _SERVE_THEN_LOSE_THE_COPY, str(store)], capture_output=True, text=True, timeout=300
-        )
-    finally:
-        make_writable(store)
+    run = run_on_read_only(store, _SERVE_THEN_LOSE_THE_COPY)
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "Error" not in run.stderr, run.stderr
 

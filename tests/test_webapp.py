@@ -196,13 +196,20 @@ def test_thumbs_are_saved_and_a_thumbs_down_asks_why(tmp_path: Path) -> None:
     assert store.rows() == []
 
 
-def test_a_thumb_given_with_a_row_and_column_index_rates_that_row(tmp_path: Path) -> None:
-    """Gradio may send a message's index as [row, column]: the row names the answer."""
+def thumbed_down_by_cell(tmp_path: Path) -> tuple[FeedbackStore, ChatApp, dict, Conversation]:
+    """A question answered, then a thumbs down sent with the answer's index as [row, column],
+    as Gradio may send it: the store, the app, the reasons panel's update and the conversation."""
     store = FeedbackStore(tmp_path / "f.sqlite3")
     app = ChatApp(FakePipeline(answer()), store)
     conv = Conversation()
     list(app.respond("How common is thread exposure?", conv))
     shown, conv = app.like(conv, gr.LikeData(None, {"index": [1, 0], "value": "", "liked": False}))
+    return store, app, shown, conv
+
+
+def test_a_thumb_given_with_a_row_and_column_index_rates_that_row(tmp_path: Path) -> None:
+    """Gradio may send a message's index as [row, column]: the row names the answer."""
+    store, app, shown, conv = thumbed_down_by_cell(tmp_path)
     assert shown["visible"] is True
     assert [(r.rating, r.question) for r in store.rows()] == [("down", "How common is thread exposure?")]
     # the next question closes the reasons the thumbs down opened, from its first update on
@@ -387,11 +394,7 @@ def test_a_failed_answer_keeps_the_question_and_abstains_with_the_disclaimer(tmp
 
 
 def test_a_thumb_on_a_cell_index_rates_that_message_and_a_late_reason_is_ignored(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "f.sqlite3")
-    app = ChatApp(FakePipeline(answer()), store)
-    conv = Conversation()
-    list(app.respond("How common is thread exposure?", conv))
-    shown, conv = app.like(conv, gr.LikeData(None, {"index": [1, 0], "value": "", "liked": False}))
+    store, app, shown, conv = thumbed_down_by_cell(tmp_path)
     assert shown == gr.update(visible=True) and conv.awaiting_reason is not None
     hidden, cleared, conv = app.give_reason(None, conv)  # the panel closed without a reason
     assert (hidden, cleared) == (gr.update(visible=False), gr.update(value=None))
