@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
+from askclinic.answering import ExtractiveComposer
 from askclinic.chunking import chunk_post
+from askclinic.meaning import default_meaning
 from askclinic.post_record import ABOUT, about_section, author_of, long_date, record_sentences, wanted
 from askclinic.reader import read_post
-from askclinic.types import Status
+from askclinic.types import Chunk, Hit, Status
 
 ARCHIVE_POST = """AI-translated archive post
 
@@ -123,6 +125,30 @@ def test_who_wrote_the_real_post_is_answered_with_the_english_name_too(pipeline)
     assert answer.status is Status.ANSWERED
     first = answer.answer.split("\n\n")[0]
     assert "김진현 원장" in first and "Kim Jin-hyeon" in first, answer.answer
+
+
+def _record(post: str, title: str, doctor: str) -> Chunk:
+    sentences = (f"The post “{title}” is from {doctor}'s clinic.", f"It was written by {doctor}, on the blog “Notes”.")
+    return Chunk(f"{post}#about", post, title, ABOUT, sentences, 0, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first", ["a.txt", "b.txt"])
+def test_of_two_posts_the_question_names_alike_the_title_closest_in_meaning_answers(first: str) -> None:
+    """Both titles hold the question's words "thread", "lift" and "safe"; the one the question
+    paraphrases answers "who wrote it", whichever post the search ranked first."""
+    records = {
+        "a.txt": _record("a.txt", "How safe is a thread lift, and how often do side effects happen?", "Dr. Han"),
+        "b.txt": _record("b.txt", "Is thread lifting really a safe procedure?", "Dr. Kim"),
+    }
+    order = [first, *(p for p in records if p != first)]
+    hits = [Hit(records[p], 1.0, 0.8) for p in order]
+    composer = ExtractiveComposer(lambda: None, lambda chunk: [], about_of=records.get, meaning=default_meaning())  # type: ignore[arg-type,return-value]
+    composition = composer.compose_about(
+        ["author"], hits, typed="which doctor wrote that post asking whether thread lifting is really safe?"
+    )
+    assert composition is not None and composition.citations[0].post_id == "b.txt"
+    assert "Dr. Kim" in composition.answer
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from .archive import INTRO_HEADING
 from .glossary import PART_SEPARATOR
-from .lexical import STOPWORDS, LexicalIndex, tokens, weighted_tokens
+from .lexical import STOPWORDS, LexicalIndex, stem, tokens, weighted_tokens
 from .meaning import Meaning
 from .post_record import ABOUT, record_sentences
 from .text import STAT_LINE
@@ -945,7 +945,8 @@ class ExtractiveComposer:
         self, kinds: list[str], hits: list[Hit], korean: bool = False, typed: str = ""
     ) -> Composition | None:
         """Answer "who wrote / which clinic / when was it posted" from a post's record: the record
-        holding most of the names the question (``typed``) gives, else the top post's."""
+        holding most of the names the question (``typed``) gives (of several, the one whose title
+        is closest in meaning to the question), else the top post's."""
         if not hits or not kinds or self._about_of is None:
             return None
         asked = set(tokens(typed)) - _RECORD_WORDS
@@ -953,13 +954,27 @@ class ExtractiveComposer:
         named = {post: len(asked & set(tokens(" ".join(r.sentences)))) for post, r in records.items() if r}
         if not named:
             return None
-        best = max(named, key=named.__getitem__)  # the first of the most named
+        most = max(named.values())
+        tied = [post for post, n in named.items() if n == most]
+        best = self._closest_title(typed, [records[post] for post in tied]) if most and len(tied) > 1 else tied[0]
         chunk = records[best] if named[best] else records[hits[0].chunk.post_id]
         sentences = record_sentences(chunk.sentences, kinds) if chunk else []
         if chunk is None or not sentences:
             return None
         chosen = [Candidate(s, chunk, 0.0, 0.0) for s in sentences]
         return self._composition(chosen, korean, together=len(chosen))  # a few short facts: one paragraph
+
+    def _closest_title(self, question: str, records: list[Chunk | None]) -> str:
+        """The post id of the record whose post title is closest in meaning to the question ("the
+        post asking whether thread lifting is really safe": of two posts on thread-lift safety,
+        the one with that title); the first record when there is no model to tell."""
+        found = [r for r in records if r is not None]
+        if self._meaning is None:
+            return found[0].post_id
+        # without "who wrote the post": only what names the post is matched to the titles
+        topic = " ".join(w for w in _WORD.findall(question) if stem(w.lower()) not in _RECORD_WORDS)
+        sims = self._meaning.similarity(topic or question, [r.title for r in found])
+        return found[max(range(len(found)), key=sims.__getitem__)].post_id
 
     def _composition(self, chosen: list[Candidate], korean: bool, together: int = 1) -> Composition:
         """The lead, the first ``together`` sentences in one paragraph, then one paragraph each.
