@@ -1391,3 +1391,25 @@ def test_a_gated_question_is_logged_with_its_status_and_label(pipeline, caplog: 
     assert answer.status is Status.URGENT
     gated = [r.getMessage() for r in caplog.records if r.getMessage().startswith("question gated as")]
     assert len(gated) == 1 and "urgent" in gated[0].lower(), gated
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can i get lip filler while pregnant?",
+        "is laser toning safe during pregnancy",
+        "can i get a peel while breastfeeding",
+    ],
+)
+def test_a_condition_no_sentence_names_is_not_answered_by_the_procedure(pipeline, question: str) -> None:
+    """Only the chemical peel post names pregnancy (tell the doctor if you are pregnant); how long
+    lip filler lasts says nothing of it, and pregnancy is not breastfeeding."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+def test_a_condition_is_answered_by_the_sentence_that_names_it(pipeline) -> None:
+    answer = pipeline.answer("can i get a chemical peel while pregnant?")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert answer.citations[0].post_id == "103_chemical-peel.txt"
+    assert "pregnant" in answer.citations[0].quote

@@ -223,6 +223,36 @@ def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(
     assert verdict is not None and verdict.status is Status.REFUSED, verdict
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "can i get lip filler while pregnant?",
+        "is laser toning safe during pregnancy",
+        "can i get jaw botox while breastfeeding",
+        "is botox ok for pregnant women",
+    ],
+)
+def test_a_general_question_about_pregnancy_is_not_refused(gate: SafetyGate, message: str) -> None:
+    """What a post may say of pregnancy is general information: the question goes to the archive
+    (which answers it, or says it cannot); only the patient's own case is refused (below)."""
+    assert gate.check(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "im 10 weeks pregnant, can i still get my botox",
+        "can i get lip filler while i'm pregnant?",
+        "i am breastfeeding, is laser toning ok",
+        "we are trying to get pregnant, can i get filler",
+        "임신 중인데 보톡스 맞아도 돼요?",
+    ],
+)
+def test_a_patients_own_pregnancy_is_refused(gate: SafetyGate, message: str) -> None:
+    verdict = gate.check(message)
+    assert verdict is not None and verdict.status is Status.REFUSED, verdict
+
+
 class FixedEncoder:
     """Vectors whose dot products put any message 0.90 from the red-flag example and 0.86 from the
     ordinary one (the backstop compares by dot product)."""

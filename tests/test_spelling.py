@@ -68,3 +68,34 @@ def test_names_the_caller_knows_are_not_fixed_into_other_words() -> None:
     assert index.correct("does shurink hurt") == "does shrink hurt"  # not known to the speller alone
     assert index.correct("does shurink hurt", KNOWN_NAMES) == "does shurink hurt"
     assert index.correct("does shurink hrut", KNOWN_NAMES) == "does shurink hurt"  # other words still fixed
+
+
+@pytest.mark.parametrize(
+    ("typed", "split"),
+    [
+        ("skinbooster sessions", "skin booster sessions"),
+        ("how long does a threadlift last", "how long does a thread lift last"),
+        ("laserhairremoval", "laser hair removal"),  # three words
+    ],
+)
+def test_words_run_together_are_split_into_known_words(typed: str, split: str) -> None:
+    words = Counter("skin booster sessions thread lift last laser hair removal".split())
+    assert Speller(words, split_at=1).correct(typed) == split
+
+
+def test_only_words_the_archive_uses_are_split_out() -> None:
+    """ "skinbooster" is two words the archive uses; "sunbed" joins two English words it does not,
+    and "rejuran", a make no post names, splits into nothing known."""
+    from askclinic.lexical import LexicalIndex
+
+    index = LexicalIndex(["Skin booster sessions are spaced 4 weeks apart."])
+    assert index.correct("skinbooster") == "skin booster"
+    assert index.correct("sunbed rejuran") == "sunbed rejuran"
+
+
+@pytest.mark.slow
+def test_a_procedure_typed_as_one_word_is_answered_like_the_two(pipeline) -> None:
+    typed = pipeline.answer("how many skinbooster sessions do i need?")
+    spelled = pipeline.answer("how many skin booster sessions do i need?")
+    assert typed.status is Status.ANSWERED, typed.answer
+    assert typed.answer == spelled.answer

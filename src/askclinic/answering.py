@@ -433,6 +433,19 @@ def _areas(text: str) -> set[str]:
     return {name for _, _, name in _area_spans(text)}
 
 
+# A condition of the patient a question may ask about: only a sentence naming it answers
+# ("can I get lip filler while pregnant?" is not answered by how long lip filler lasts)
+CONDITIONS = {
+    "pregnancy": re.compile(r"\b(pregnant|pregnancy|pregnancies)\b"),
+    "breastfeeding": re.compile(r"\b(breast-?feeding|breastfeed|nursing)\b"),
+}
+
+
+def conditions(text: str) -> set[str]:
+    """The conditions (keys of CONDITIONS) a lower-cased text names."""
+    return {name for name, pattern in CONDITIONS.items() if pattern.search(text)}
+
+
 _NEGATED = re.compile(
     r"\b(?:not|except|besides|other than|instead of|rather than)\s+(?:(?:the|my|on|in|for|at|around)\s+){0,2}$"
 )
@@ -684,6 +697,7 @@ class ExtractiveComposer:
         percent_topic = _rate_topic(lowered, set(weights))
         areas = asked_areas(lowered)
         body_areas = areas - FACE_AREAS
+        asked_conditions = conditions(lowered)
         other_areas_only = _other_areas_only(hits, areas & FACE_AREAS)
         post_areas: dict[str, set[str]] = {}
         # "how many sessions does it take?" counts visits; it does not ask how long one lasts
@@ -750,6 +764,8 @@ class ExtractiveComposer:
                 continue  # about another procedure than the one asked about
             if combined and len(named_here) < 2:
                 continue  # says nothing of the two together
+            if asked_conditions and not asked_conditions <= conditions(lowered_sentence):
+                continue  # says nothing of the pregnancy or breastfeeding asked about
             if body_areas and not body_areas & self._areas_of(hit.chunk.post_id, post_areas):
                 continue  # its post never names the part of the body asked about
             if hit.chunk.post_id in other_areas_only:

@@ -84,6 +84,9 @@ def _roots(word: str) -> Iterator[str]:
 
 
 MIN_CORRECTED_LENGTH = 4  # shorter words are only fixed by a swap of two letters ("hwo" -> "how")
+MIN_SPLIT_PART = 3  # letters of each word a run-together word is split into ("lip filler", not "li pfiller")
+MAX_SPLIT_PARTS = 3
+ARCHIVE_COUNT = 1000  # a spelling vocabulary count this high is a word the archive uses (``vocabulary_from``)
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -102,8 +105,9 @@ def _one_edit(a: str, b: str) -> bool:
 class Speller:
     """One-edit spelling fixes towards a known vocabulary (word -> how often it occurs)."""
 
-    def __init__(self, words: Counter[str]) -> None:
+    def __init__(self, words: Counter[str], split_at: int = ARCHIVE_COUNT) -> None:
         self.words = words
+        self.split_at = split_at  # a word counted this often may be a part of a run-together word
         self._near: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
@@ -146,10 +150,32 @@ class Speller:
             if known:  # an English word, if rare: fixed only towards a far more frequent one ("teh")
                 found = {w for w in found if zipf(w) - known >= MIN_ZIPF_GAIN}
             if not found:
-                return word
+                return self._split(low) or word
             return max(sorted(found), key=lambda w: self.words[w])
 
         return _SURFACE.sub(fix, text)
+
+    def _split(self, word: str, parts: int = MAX_SPLIT_PARTS) -> str | None:
+        """``word`` written as the archive's words it joins ("skinbooster" -> "skin booster",
+        "laserhairremoval" -> "laser hair removal"), or None. Each part is a word counted at least
+        ``split_at`` times (in the spelling vocabulary: a word the archive uses, not merely an
+        English word) of at least ``MIN_SPLIT_PART`` letters; of several ways to split, the one
+        whose rarer part is counted most."""
+        best: tuple[int, str] | None = None
+        for i in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1):
+            head, tail = word[:i], word[i:]
+            if self.words[head] < self.split_at:
+                continue
+            if self.words[tail] >= self.split_at:
+                rest, count = tail, self.words[tail]
+            elif parts > 2 and (split := self._split(tail, parts - 1)):
+                rest, count = split, min(self.words[w] for w in split.split())
+            else:
+                continue
+            score = min(self.words[head], count)
+            if best is None or score > best[0]:
+                best = (score, f"{head} {rest}")
+        return best[1] if best else None
 
 
 def archive_words(texts: Iterable[str]) -> Counter[str]:
@@ -166,7 +192,7 @@ def vocabulary_from(archive: Counter[str]) -> Counter[str]:
     """The spelling vocabulary from the archive's word counts (lower-cased words)."""
     words = Counter({w: round(10 * z) for w, z in english_words().items()})
     for w, n in archive.items():
-        words[w] += 1000 * n
+        words[w] += ARCHIVE_COUNT * n
     return words
 
 

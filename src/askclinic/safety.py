@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .datafiles import load_table
 from .errors import ConfigError
-from .lexical import Speller, spelling_vocabulary
+from .lexical import ARCHIVE_COUNT, Speller, spelling_vocabulary
 from .types import Status
 
 DISCLAIMER = (
@@ -157,7 +157,7 @@ def table_vocabulary(rules: tuple[Rule, ...], examples: tuple[Example, ...]) -> 
     common English words ("hwo" -> "how", "sesions" -> "sessions")."""
     texts = [e.text for e in examples] + [p.pattern for r in rules for p in (*r.patterns, *sum(r.all_of, ()))]
     table = Counter(w for t in texts for w in re.findall(r"(?<![\\a-z])[a-z]{4,}", t.lower()))
-    return spelling_vocabulary([]) + Counter({w: 1000 * n for w, n in table.items()})
+    return spelling_vocabulary([]) + Counter({w: ARCHIVE_COUNT * n for w, n in table.items()})
 
 
 @dataclass(frozen=True)
