@@ -323,6 +323,31 @@ def test_which_one_through_the_pipeline_quotes_both_figures(pipeline) -> None:
     assert "12 to 18 months" in answer.answer and "12 to 24 months" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "history", "compared"),
+    [
+        (
+            "more common than infection?",
+            ["how common is bruising after a thread lift?"],
+            "is bruising more common than",
+        ),
+        ("is it rarer than swelling", ["what % get bruising after threads"], "is bruising rarer than"),
+    ],
+)
+def test_a_comparison_opening_with_its_comparative_compares_what_was_asked(
+    question: str, history: list[str], compared: str
+) -> None:
+    """Its first side is what the last question asked about, put where a question puts it."""
+    searched = rewrite(question, history)
+    assert compared in searched and "thread" in searched, searched
+
+
+def test_a_comparison_opening_with_its_comparative_quotes_both_figures(pipeline) -> None:
+    question = rewrite("more common than infection?", ["how common is bruising after a thread lift?"])
+    answer = pipeline.answer(question)
+    assert "26%" in answer.answer and "2%" in answer.answer, answer.answer
+
+
 def test_a_comparison_follow_up_quotes_what_was_asked_of_both_procedures(pipeline) -> None:
     """ "longer than for hifu??" compares the numbing time asked about, not HIFU's results."""
     question = rewrite("longer than for hifu??", ["how long is the numbing cream on for fractional laser"])

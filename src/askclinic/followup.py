@@ -116,6 +116,12 @@ _BARE_COMPARATIVE = re.compile(
     r"\b(?:longer|shorter|worse|better|more|less|faster|slower|sooner|quicker|rarer|commoner|stronger|bigger)\b"
 )
 _OTHER_SIDE = re.compile(r"\b(?:than|or|vs\.?|versus|compared|as)\b")
+# "more common than infection?", "longer than for hifu?": a comparison that opens with its
+# comparative, so its first side is what the last question asked about
+_OPENS_WITH_COMPARATIVE = re.compile(
+    r"^(?:(?P<verb>is|are) (?:it|that|this|they|those) )?(?:(?:way|much|even|a lot|any) )?"
+    r"(?:(?:more|less) \w+|longer|shorter|worse|better|rarer|commoner|faster|slower|sooner|quicker) than\b"
+)
 SHORT_FOLLOW_UP = 8  # words: a message this short, after a procedure was named, continues the topic
 _POINTER = re.compile(
     # ("that week", "this weekend": a time, not something asked about before)
@@ -307,6 +313,15 @@ def rewrite(
         if before:
             body_than = f"{body[: than.start()]}than {' '.join(before)}{body[than.end() :]}"
             return _with(body_than, procedure_words(context, glossary))
+    if context and (opens := _OPENS_WITH_COMPARATIVE.match(body.lower())) and not own_procedures:
+        # "more common than infection?" ("is it more common than infection?") after "how common
+        # is bruising after a thread lift?": is bruising more common than infection, after a thread lift
+        named_before = " ".join(procedure_words(previous, glossary)).split()
+        before = [w for w in topic_words(previous, glossary) if w not in named_before]
+        if before and not set(before) & set(own):
+            rest = body[opens.end("verb") :].split(maxsplit=1)[1] if opens.group("verb") else body
+            compared = f"{opens.group('verb') or 'is'} {' '.join(before)} {rest}"
+            return _with(compared, [*procedure_words(context, glossary), *_frame(previous, glossary).split()])
     if context and (other := _other_side(body, context, glossary)):
         return rewrite(f"{body.rstrip(' ?!.')} than {other}?", history, glossary, gate)
     # "is that longer than hifu?", "longer than for hifu?", "턱 필러보다 짧아요?"
