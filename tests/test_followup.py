@@ -470,6 +470,8 @@ def test_a_medication_question_after_an_emergency_is_urgent_not_refused(pipeline
         "ok i called them and im going in. how long does lip filler swelling last normally?",
         "went back to the clinic and they treated it. when can i massage my lips again?",
         "병원 다녀왔는데 괜찮대요. 입술필러 붓기는 며칠 가요?",
+        "병원 가볼게요. 근데 입술필러 붓기는 보통 며칠 가요?",  # "I'll go in" (as "im going in")
+        "병원에 전화했어요. 입술필러 하고 사우나는 언제부터 돼요?",  # "I called the clinic"
     ],
 )
 def test_a_follow_up_that_moves_on_from_an_emergency_is_not_carried(question: str) -> None:

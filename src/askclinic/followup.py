@@ -100,7 +100,9 @@ _SEEN_TO = re.compile(
     r"|\b(?:called|calling|rang|phoned) (?:them|911|119|(?:the|my) (?:clinic|doctor|doc|hospital|er|ambulance))\b"
     r"|\b(?:i.?m|im|i am) (?:going|heading) (?:in|now|there|over)\b|\bgo(?:ing)? (?:to )?get (?:it|this) checked\b"
     r"|\b(?:treated|sorted|dealt with|handled) (?:it|me)\b|\bunder control\b"
-    r"|(?:응급실|병원)(?:에)? ?(?:갔|다녀|왔|가는 ?중|가고 ?있)|괜찮아졌|괜찮대|진료 ?받았|치료 ?받았|처치 ?받았",
+    r"|(?:응급실|병원)(?:에)? ?(?:갔|다녀|왔|가는 ?중|가고 ?있|가 ?볼[게께]|갈[게께]|가려고|가야겠|가 ?볼래)"
+    r"|(?:병원|응급실|119|의사)(?:에|한테|에게)? ?(?:연락|전화) ?(?:했|드렸|해 ?볼[게께]|할[게께])"
+    r"|괜찮아졌|괜찮대|진료 ?받았|치료 ?받았|처치 ?받았",
     re.I,
 )
 # A message that opens with the second half of a comparison ("vs a medium peel, which ...?",
