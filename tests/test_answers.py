@@ -1216,9 +1216,11 @@ def test_does_it_hurt_is_not_answered_by_a_post_that_never_says(pipeline, questi
         ("기미 레이저토닝 몇번째쯤부터 좀 옅어지는게 보여요?", "5th session"),
         ("사각턱 보톡스 맞았는데 효과 제일 좋을때가 언제예요?? 사진 찍어야 돼서요", "6 to 8 weeks"),
         ("하이푸 효과가 바로 안보이던데 언제쯤 제대로 나타나요", "2 to 3 months"),
+        ("턱보톡스 맞고 나서 언제 가장 갸름해져요?", "6 to 8 weeks"),  # "most slim": the slimmest
+        ("실이 피부 밖으로 튀어나오는 경우가 얼마나 돼요?", "5%"),  # threads coming out: exposure
     ],
 )
-def test_korean_asking_which_session_or_the_best_time_gets_that_figure(pipeline, question: str, expected: str) -> None:
+def test_korean_asked_in_patients_words_gets_that_figure(pipeline, question: str, expected: str) -> None:
     answer = pipeline.answer(question)
     assert expected in answer.answer.split("\n\n")[0], answer.answer
 
