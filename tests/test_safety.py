@@ -216,6 +216,12 @@ def test_an_all_of_naming_an_unknown_list_is_named(tmp_path: Path) -> None:
         "갑상선약 먹는데 레이저 받는 날 아침에 건너뛰어도 돼요?",
         "i have lupus, would a thread lift be safe for me",
         "아토피 있는데 저도 프락셀 받을 수 있나요",
+        # a patient's own pregnancy (a general question about pregnancy is not refused, below)
+        "im 10 weeks pregnant, can i still get my botox",
+        "can i get lip filler while i'm pregnant?",
+        "i am breastfeeding, is laser toning ok",
+        "we are trying to get pregnant, can i get filler",
+        "임신 중인데 보톡스 맞아도 돼요?",
     ],
 )
 def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(gate: SafetyGate, message: str) -> None:
@@ -234,23 +240,8 @@ def test_medicines_and_conditions_combined_with_a_personal_question_are_refused(
 )
 def test_a_general_question_about_pregnancy_is_not_refused(gate: SafetyGate, message: str) -> None:
     """What a post may say of pregnancy is general information: the question goes to the archive
-    (which answers it, or says it cannot); only the patient's own case is refused (below)."""
+    (which answers it, or says it cannot); only the patient's own case is refused (above)."""
     assert gate.check(message) is None
-
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        "im 10 weeks pregnant, can i still get my botox",
-        "can i get lip filler while i'm pregnant?",
-        "i am breastfeeding, is laser toning ok",
-        "we are trying to get pregnant, can i get filler",
-        "임신 중인데 보톡스 맞아도 돼요?",
-    ],
-)
-def test_a_patients_own_pregnancy_is_refused(gate: SafetyGate, message: str) -> None:
-    verdict = gate.check(message)
-    assert verdict is not None and verdict.status is Status.REFUSED, verdict
 
 
 class FixedEncoder:

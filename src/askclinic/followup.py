@@ -310,16 +310,14 @@ def rewrite(
     if context and (than := _THAN_THAT.search(body.lower())):
         # "is bruising more common than that?" after "what % get swelling after a thread lift":
         # than swelling, after a thread lift
-        named_before = " ".join(procedure_words(previous, glossary)).split()
-        before = [w for w in topic_words(previous, glossary) if w not in named_before]
+        before = _asked_of(previous, glossary)
         if before:
             body_than = f"{body[: than.start()]}than {' '.join(before)}{body[than.end() :]}"
             return _with(body_than, procedure_words(context, glossary))
     if context and (opens := _OPENS_WITH_COMPARATIVE.match(body.lower())) and not own_procedures:
         # "more common than infection?" ("is it more common than infection?") after "how common
         # is bruising after a thread lift?": is bruising more common than infection, after a thread lift
-        named_before = " ".join(procedure_words(previous, glossary)).split()
-        before = [w for w in topic_words(previous, glossary) if w not in named_before]
+        before = _asked_of(previous, glossary)
         if before and not set(before) & set(own):
             rest = body[opens.end("verb") :].split(maxsplit=1)[1] if opens.group("verb") else body
             compared = f"{opens.group('verb') or 'is'} {' '.join(before)} {rest}"
@@ -402,6 +400,13 @@ def rewrite(
         # "and bruising?": asked the way the last question asked ("간격은요?" asks its own way)
         carried += _frame(previous, glossary).split()
     return _with(body, carried) if carried else question
+
+
+def _asked_of(text: str, glossary: Glossary) -> list[str]:
+    """The topic words of ``text`` besides the procedure's name ("bruising" in "how common is
+    bruising after a thread lift?")."""
+    named = " ".join(procedure_words(text, glossary)).split()
+    return [w for w in topic_words(text, glossary) if w not in named]
 
 
 def _subject(text: str, glossary: Glossary) -> list[str]:
