@@ -27,10 +27,10 @@ def test_a_wrong_number_falls_back_to_the_extractive_answer(pipeline) -> None:
 
 
 def test_a_right_answer_passes_and_is_cited(pipeline) -> None:
-    with_llm, _ = llm_pipeline(pipeline, "Thread exposure was reported in 5% of cases [1].")
+    with_llm, _ = llm_pipeline(pipeline, "Thread exposure happens in 5% of thread lifts [1].")
     answer = with_llm.answer("How common is thread exposure?")
     assert answer.status is Status.ANSWERED
-    assert answer.answer == "Thread exposure was reported in 5% of cases [1]."
+    assert answer.answer == "Thread exposure happens in 5% of thread lifts [1]."
     assert answer.citations[0].quote == "Thread exposure: 5%"
 
 
@@ -161,10 +161,11 @@ def test_markers_are_renumbered_in_order_of_the_excerpts_used(pipeline) -> None:
         if i >= 2 and "5%" not in c.sentence and not any(ch.isdigit() for ch in c.sentence)
     )
     first = next(i for i, c in enumerate(snippets) if "5%" in c.sentence)
-    reply = f"Thread exposure was reported in 5% of cases [{first + 1}]. The post also notes this [{third + 1}]."
+    also = snippets[third].sentence.rstrip(".")
+    reply = f"Thread exposure happens in 5% of thread lifts [{first + 1}]. {also} [{third + 1}]."
     with_llm, _ = llm_pipeline(pipeline, reply)
     answer = with_llm.answer(question)
-    assert answer.answer == "Thread exposure was reported in 5% of cases [1]. The post also notes this [2]."
+    assert answer.answer == f"Thread exposure happens in 5% of thread lifts [1]. {also} [2]."
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].quote == snippets[first].sentence
     assert answer.citations[1].quote == snippets[third].sentence
@@ -290,10 +291,10 @@ def test_the_figures_an_llm_answer_must_keep_come_from_the_extractive_opening() 
 def test_a_chat_model_that_returns_plain_text_is_read_too(pipeline) -> None:
     class PlainText:
         def invoke(self, messages: object) -> str:
-            return "Thread exposure was reported in 5% of cases [1]."
+            return "Thread exposure happens in 5% of thread lifts [1]."
 
     answer = AskPipeline(pipeline.search, llm=LLMComposer(PlainText())).answer("How common is thread exposure?")
-    assert answer.answer == "Thread exposure was reported in 5% of cases [1]."
+    assert answer.answer == "Thread exposure happens in 5% of thread lifts [1]."
 
 
 @pytest.mark.parametrize(
@@ -314,3 +315,94 @@ def test_a_backend_whose_package_is_missing_names_the_install(
     with pytest.raises(LLMError) as missing:
         make_chat_model(Settings(llm=llm, llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1"))
     assert str(missing.value) == message
+
+
+def _snippet(pipeline, question: str, needle: str) -> int:
+    """The [n] of the first excerpt the LLM is given for ``question`` that contains ``needle``."""
+    from askclinic.llm import MAX_SNIPPETS
+
+    query = pipeline.search.prepare(question)
+    snippets = pipeline.composer.rank(query.text, list(pipeline.search.search(query, pipeline.k)))[:MAX_SNIPPETS]
+    return next(i for i, c in enumerate(snippets) if needle in c.sentence) + 1
+
+
+def test_a_sentence_that_cites_nothing_falls_back(pipeline) -> None:
+    question = "How common is thread exposure?"
+    extractive = pipeline.answer(question)
+    n = _snippet(pipeline, question, "5%")
+    with_llm, _ = llm_pipeline(pipeline, f"Thread exposure happens in 5% of thread lifts [{n}]. It is harmless.")
+    assert with_llm.answer(question).answer == extractive.answer
+    # the same first sentence alone, or with its marker after the full stop, is shown
+    for reply in (
+        f"Thread exposure happens in 5% of thread lifts [{n}].",
+        f"Thread exposure: 5% of thread lifts. [{n}]",
+    ):
+        assert llm_pipeline(pipeline, reply)[0].answer(question).answer.startswith("Thread exposure")
+
+
+def test_a_claim_its_excerpt_does_not_make_falls_back(pipeline) -> None:
+    question = "How common is thread exposure?"
+    extractive = pipeline.answer(question)
+    n = _snippet(pipeline, question, "5%")
+    added = f"Thread exposure happens in 5% of cases and always needs surgery to remove the thread [{n}]."
+    assert llm_pipeline(pipeline, added)[0].answer(question).answer == extractive.answer
+
+
+def test_a_claim_that_says_the_opposite_of_its_excerpt_falls_back(pipeline) -> None:
+    question = "Can I drink through a straw after lip filler?"
+    extractive = pipeline.answer(question)
+    n = _snippet(pipeline, question, "straw")
+    reversed_ = f"You can drink through a straw for 24 hours after lip filler [{n}]."
+    assert llm_pipeline(pipeline, reversed_)[0].answer(question).answer == extractive.answer
+    right = f"Avoid drinking through a straw for 24 hours after lip filler [{n}]."
+    assert llm_pipeline(pipeline, right)[0].answer(question).answer == right
+
+
+def test_a_korean_question_gets_a_korean_answer_or_the_extractive_one(pipeline) -> None:
+    question = "실 노출은 얼마나 흔해요?"
+    extractive = pipeline.answer(question)
+    assert extractive.status is Status.ANSWERED and "5%" in extractive.answer
+    n = _snippet(pipeline, question, "5%")
+    english = f"Thread exposure happens in 5% of thread lifts [{n}]."
+    assert llm_pipeline(pipeline, english)[0].answer(question).answer == extractive.answer
+    korean = f"실 노출은 5%입니다 [{n}]."
+    answer = llm_pipeline(pipeline, korean)[0].answer(question)
+    assert answer.answer == korean
+    assert answer.citations[0].quote == "Thread exposure: 5%"  # the source stays in the archive's words
+    # a Korean claim naming what its excerpt does not (infection) is not shown
+    added = f"실 노출은 5%이고 감염과 흉터도 자주 생깁니다 [{n}]."
+    assert llm_pipeline(pipeline, added)[0].answer(question).answer == extractive.answer
+
+
+def test_a_sentence_without_a_marker_cites_the_excerpt_that_says_it(pipeline) -> None:
+    # a small model often copies an excerpt and leaves the marker out
+    question = "How common is thread exposure?"
+    n = _snippet(pipeline, question, "5%")
+    answer = llm_pipeline(pipeline, "Thread exposure happens in 5% of thread lifts.")[0].answer(question)
+    assert answer.answer == "Thread exposure happens in 5% of thread lifts [1]."
+    assert answer.citations[0].quote == "Thread exposure: 5%"
+    assert n >= 1
+
+
+def test_a_claim_may_not_name_what_the_question_asks_and_its_excerpt_does_not() -> None:
+    from askclinic.answering import Candidate
+    from askclinic.llm import unsupported
+    from askclinic.types import Chunk
+
+    sentence = "Swelling usually settles within 3 to 5 days."
+    chunk = Chunk("p::0", "p", "How long does hyaluronic acid filler last?", "Swelling", (sentence,), 0, 0)
+    snippets = [Candidate(sentence, chunk, 1, 1)]
+    question = "how long does lip swelling last?"
+    # the filler post's swelling figure, said of the lips, which it does not name
+    assert "['lip']" in (unsupported("Lip swelling lasts 3 to 5 days [1].", snippets, question) or "")
+    assert unsupported("Filler swelling usually settles within 3 to 5 days [1].", snippets, question) is None
+    # how long, how common: what a question asks may frame a claim its excerpt answers
+    assert unsupported("Swelling usually lasts 3 to 5 days [1].", snippets, question) is None
+
+
+def test_the_llm_does_not_rewrite_a_post_record(pipeline) -> None:
+    model = RecordingChatModel(responses=["The post was written by a doctor [1]."])
+    question = "Who wrote the post about jaw botox?"
+    answer = AskPipeline(pipeline.search, llm=LLMComposer(model)).answer(question)
+    assert answer.answer == pipeline.answer(question).answer
+    assert model.sent == []

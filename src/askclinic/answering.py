@@ -622,6 +622,11 @@ class ExtractiveComposer:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def meaning(self) -> Meaning | None:
+        """The e5 model that matches questions to passages (None: ranking by words and embeddings)."""
+        return self._meaning
+
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of "title. sentence" texts, cached (the archive's sentences repeat across questions)."""
         assert self._embeddings is not None

@@ -16,10 +16,14 @@ import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from .answering import Candidate, Composition, ExtractiveComposer, cite
+from .answering import GENERIC_WORDS, INTENT_WORDS, Candidate, Composition, ExtractiveComposer, cite
 from .errors import ConfigError, LLMError
+from .glossary import default_glossary, is_korean
+from .lexical import tokens
+from .text import split_sentences
 
 if TYPE_CHECKING:
+    from .meaning import Meaning
     from .retrieval import Query
     from .settings import Settings
     from .types import Hit
@@ -46,6 +50,23 @@ _COMPARING = re.compile(
     r"\b(?:more|less|fewer|most|least|higher|lower|greater|smaller|longer|shorter|rarer|commoner|"
     r"better|worse|than)\b|보다|더\s"
 )
+
+
+# A claim's words must come from what it cites: the share of its content words found in the cited
+# excerpts and their posts' titles and sections; and its e5 match to the excerpts
+# (which tells a claim off the excerpt's topic, not a claim added to it)
+MIN_WORD_SUPPORT = 0.6
+MIN_MEANING_SUPPORT = 0.8
+# Saying the opposite of what it cites: a negated claim from an excerpt that negates nothing, or
+# a claim of what the excerpt negates ("you can drink through a straw" from "Avoid drinking
+# through a straw and kissing for 24 hours")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|none|nor|without|avoid\w*|\w+n't)\b|않|없|못|말[고아]|마세요|금지|피하|피해|\b안\s"
+)
+NEGATED_SPAN = 3  # words after "not", "avoid", ... that it negates
+
+# a marker written after the sentence's full stop ("... 5% of cases. [1]") belongs to that sentence
+_MARKERS_AFTER_STOP = re.compile(r"([.!?。])((?:\s*\[\d+\])+)")
 
 
 def numbers_in(text: str) -> set[str]:
@@ -87,6 +108,110 @@ def verify(
     return None
 
 
+def _supporting(said: str, snippets: list[Candidate], korean: bool) -> int | None:
+    """The [n] of the excerpt that holds every number of a claim and most of its words, if any."""
+    numbers, words = numbers_in(said), _claimed_words(said, korean)
+    best, most = None, 0
+    for n, c in enumerate(snippets, start=1):
+        if not numbers <= numbers_in(c.sentence):
+            continue
+        shared = len(words & set(tokens(f"{c.chunk.title} {c.chunk.section} {c.sentence}")))
+        if shared > most:
+            best, most = n, shared
+    return best
+
+
+def with_markers(answer: str, snippets: list[Candidate], korean: bool = False) -> str:
+    """The answer with the excerpt that supports it cited after each sentence that cites none (a
+    small model often leaves the markers out); a sentence no excerpt supports stays unmarked."""
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+    sentences = split_sentences(text)
+    if all(_MARKER.search(s) or not any(ch.isalnum() for ch in s) for s in sentences):
+        return answer
+    out = []
+    for sentence in sentences:
+        said = sentence.rstrip(".!?。 ")
+        n = None if _MARKER.search(sentence) else _supporting(said, snippets, korean)
+        out.append(f"{said} [{n}]{sentence[len(said) :].strip()}" if n else sentence)
+    return " ".join(out)
+
+
+def claims(answer: str) -> list[tuple[str, list[int]]]:
+    """Each sentence of an answer, without its markers, with the excerpts it cites."""
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+    out = []
+    for sentence in split_sentences(text):
+        said = _MARKER.sub(" ", sentence).strip()
+        if any(ch.isalnum() for ch in said):
+            out.append((said, sorted({int(m) for m in _MARKER.findall(sentence)})))
+    return out
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(text.lower()))
+
+
+def _negated_words(text: str) -> set[str]:
+    """The content words of an excerpt that a "not", "no", "avoid" or "without" before them negates."""
+    out: set[str] = set()
+    for m in _NEGATION.finditer(text.lower()):
+        out |= set(tokens(" ".join(text[m.end() :].split()[:NEGATED_SPAN])))
+    return out
+
+
+def _contradicts(said: str, words: set[str], cited: list[Candidate]) -> bool:
+    """A negated claim from excerpts that negate nothing, or an affirmed claim of a word they negate."""
+    if _negated(said):
+        return not any(_negated(c.sentence) for c in cited)
+    return bool(words & set().union(*(_negated_words(c.sentence) for c in cited)))
+
+
+def _claimed_words(said: str, korean: bool) -> set[str]:
+    """Content words of a claim (no numbers): a Korean claim's are the English terms the
+    glossary gives for the Korean words it knows, with any English written in it."""
+    if korean:
+        terms = [english for _, _, english in default_glossary().matches(said)]
+        said = " ".join([*terms, *re.findall(r"[A-Za-z]+", said)])
+    return {t for t in tokens(said) if not t[:1].isdigit()}
+
+
+def unsupported(
+    answer: str, snippets: list[Candidate], question: str, searched: str = "", meaning: Meaning | None = None
+) -> str | None:
+    """Why a claim of the answer is not backed by what it cites, or None when each is: it cites
+    an excerpt, is written in the question's language, says it mostly in the excerpts' words (the
+    question's words are not evidence: what the question names and the excerpt does not, the
+    claim may not name), says more than the question (``searched``: its English search text),
+    does not say no where they say yes or the reverse, and, given ``meaning`` (the e5 model), is
+    close in meaning to them."""
+    korean = is_korean(question)
+    if is_korean(answer) != korean:
+        return "the answer is not in the language of the question"
+    asked = set(tokens(f"{question} {searched}"))
+    for said, markers in claims(answer):
+        if not markers:
+            return f"a sentence cites no excerpt: {said!r}"
+        if any(not 1 <= m <= len(snippets) for m in markers):
+            return "the answer cites an excerpt that does not exist"
+        cited = [snippets[m - 1] for m in markers]
+        words = _claimed_words(said, korean)
+        if _contradicts(said, words, cited):
+            return f"a sentence says yes where its excerpt says no, or the reverse: {said!r}"
+        known = set(tokens(" ".join(f"{c.chunk.title} {c.chunk.section} {c.sentence}" for c in cited)))
+        if borrowed := (words & asked) - known - INTENT_WORDS - GENERIC_WORDS:
+            return f"a sentence says of {sorted(borrowed)} what its excerpt says of something else: {said!r}"
+        if words and len(words & known) / len(words) < MIN_WORD_SUPPORT:
+            return f"a sentence says what its excerpt does not: {sorted(words - known)} in {said!r}"
+        if not (numbers_in(said) or words - asked):
+            return f"a sentence only repeats the question: {said!r}"
+        if meaning is not None:
+            passage = " ".join(f"{c.chunk.title}. {c.sentence}" for c in cited)
+            match = meaning.similarity(said, [passage])[0]
+            if match < MIN_MEANING_SUPPORT:
+                return f"a sentence is not close in meaning to its excerpt ({match:.2f}): {said!r}"
+    return None
+
+
 class LLMComposer:
     """Asks a chat model for a fluent answer and falls back to the extractive one when unverified."""
 
@@ -112,9 +237,12 @@ class LLMComposer:
             log.warning("LLM call failed, using the extractive answer: %s", e)
             return fallback
         text = str(getattr(reply, "content", reply)).strip()
-        if not text or "NOT_IN_ARCHIVE" in text:
+        if not text or "NOT_IN_ARCHIVE" in text.upper():
             return fallback
-        problem = verify(text, snippets, *lead_figures(fallback))
+        text = with_markers(text, snippets, is_korean(question))
+        problem = verify(text, snippets, *lead_figures(fallback)) or unsupported(
+            text, snippets, question, query.text, composer.meaning
+        )
         if problem:
             log.warning("LLM answer rejected (%s); using the extractive answer", problem)
             return fallback

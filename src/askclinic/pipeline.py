@@ -160,7 +160,7 @@ class AskPipeline:
             )
         if composition is None:
             return self._reply(clean, Status.ABSTAINED, ABSTAIN_MESSAGE[lang], hits)
-        if self.llm is not None:
+        if self.llm is not None and not kinds:  # a post's record is quoted as it is
             composition = self.llm.improve(clean, query, hits, composition, self.composer)
         return Answer(clean, Status.ANSWERED, composition.answer, composition.citations, DISCLAIMER, hits)
 
