@@ -136,6 +136,23 @@ def test_facts_never_match_inside_a_longer_number() -> None:
     assert check(anywhere, "q", second, 0.0, POSTS).missing_facts == ()
 
 
+def test_a_fact_said_in_other_words_counts_when_its_cited_quote_gives_it_and_its_numbers_are_stated() -> None:
+    quote = (cite(1, "Lip filler typically lasts 6 to 9 months."),)
+    q = question(expected_facts=("6 to 9 months",))
+    assert check(q, "q", answer("입술필러는 6~9개월 유지됩니다 [1]", quote), 0.0, POSTS).missing_facts == ()
+    # the numbers must be stated, and the quote giving the fact cited where the fact is looked for
+    assert check(q, "q", answer("입술필러는 12개월 유지됩니다 [1]", quote), 0.0, POSTS).missing_facts == (
+        "6 to 9 months",
+    )
+    later = answer("입술필러는 오래 유지됩니다.\n\n6~9개월 [1]", quote)
+    assert check(q, "q", later, 0.0, POSTS).missing_facts == ("6 to 9 months",)
+    words = question(expected_facts=("typically lasts",))
+    assert check(words, "q", answer("It usually lasts 6 to 9 months [1]", quote), 0.0, POSTS).missing_facts == ()
+    assert check(words, "q", answer("It usually lasts 6 to 9 months", quote), 0.0, POSTS).missing_facts == (
+        "typically lasts",
+    )
+
+
 def test_status_metrics_abstention_and_red_flag_recall() -> None:
     cases = [
         (Status.ABSTAINED, Status.ABSTAINED),

@@ -175,6 +175,7 @@ def test_a_short_message_naming_another_area_asks_the_last_question_of_it(questi
         ("코는?", ["입술 필러 얼마나 가?"], "입술", "필러"),
         ("and the chin?", ["how long does lip filler last"], "lip", "filler"),
         ("ok what about on my face, how long does it last", ["can i get hifu on my belly"], "belly", "hifu"),
+        ("under eyes?", ["how long does nasolabial filler last"], "nasolabial", "filler"),
     ],
 )
 def test_a_follow_up_naming_another_area_drops_the_last_area(question, history, gone, kept) -> None:
@@ -198,6 +199,26 @@ def test_a_follow_up_keeps_the_conversations_procedure(question, history, kept) 
     asked = rewrite(question, history)
     assert kept <= words(asked), asked
     assert words(question) <= words(asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "kept"),
+    [
+        (
+            "and till it looks final?",
+            ["got lip filler yesterday lol", "how long does the swelling last?"],
+            "lip filler",
+        ),
+        ("final shape when", ["how long does swelling last after lip filler"], "lip filler"),
+        ("final shape?", ["how long does nose filler last"], "nose filler"),
+        ("자리 잡는 건요?", ["입술필러 맞았는데 붓기 얼마나 가요?"], "입술필러"),
+    ],
+)
+def test_a_follow_up_keeps_the_part_of_the_body_the_conversation_is_about(question, history, kept) -> None:
+    """ "and till it looks final?" after lip filler asks about lip filler, whose post gives its
+    own figure, not about filler anywhere; the area is said once ("nose filler", not "nose nose filler")."""
+    asked = rewrite(question, history)
+    assert kept in asked and asked.count(kept.split()[0]) == 1, asked
 
 
 @pytest.mark.parametrize(

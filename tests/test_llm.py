@@ -161,14 +161,21 @@ def test_markers_are_renumbered_in_order_of_the_excerpts_used(pipeline) -> None:
         if i >= 2 and "5%" not in c.sentence and not any(ch.isdigit() for ch in c.sentence)
     )
     first = next(i for i, c in enumerate(snippets) if "5%" in c.sentence)
+    study = next(i for i, c in enumerate(snippets) if "2,827" in c.sentence)  # the opening states it too
     also = snippets[third].sentence.rstrip(".")
-    reply = f"Thread exposure happens in 5% of thread lifts [{first + 1}]. {also} [{third + 1}]."
+    reply = (
+        f"Thread exposure happens in 5% of thread lifts [{first + 1}] in a study of 2,827 people [{study + 1}]. "
+        f"{also} [{third + 1}]."
+    )
     with_llm, _ = llm_pipeline(pipeline, reply)
     answer = with_llm.answer(question)
-    assert answer.answer == f"Thread exposure happens in 5% of thread lifts [1]. {also} [2]."
-    assert [c.n for c in answer.citations] == [1, 2]
-    assert answer.citations[0].quote == snippets[first].sentence
-    assert answer.citations[1].quote == snippets[third].sentence
+    new = {old: n for n, old in enumerate(sorted({first, study, third}), start=1)}  # in the excerpts' order
+    assert answer.answer == (
+        f"Thread exposure happens in 5% of thread lifts [{new[first]}] in a study of 2,827 people [{new[study]}]. "
+        f"{also} [{new[third]}]."
+    )
+    assert [c.n for c in answer.citations] == [1, 2, 3]
+    assert [c.quote for c in answer.citations] == [snippets[i].sentence for i in sorted(new)]
 
 
 def test_an_answer_that_drops_the_figure_asked_for_falls_back(pipeline) -> None:
@@ -211,7 +218,8 @@ def test_verify_asks_for_the_lead_figure_and_for_compared_figures() -> None:
     assert verify("Swelling occurs in 16% [1].", snippets, lead={"16"}) is None
     assert verify("Swelling is more common than pain [1].", snippets, opening={"16", "11"}) is not None
     assert verify("Swelling (16%) is more common than pain (11%) [1][2].", snippets, opening={"16", "11"}) is None
-    assert verify("Swelling occurs in 16% [1].", snippets, opening={"16", "11"}) is None  # no comparison made
+    # a figure of the extractive opening left out is a part of the answer left out, compared or not
+    assert "leaves out" in (verify("Swelling occurs in 16% [1].", snippets, opening={"16", "11"}) or "")
 
 
 class RecordingChatModel(FakeListChatModel):
@@ -406,3 +414,18 @@ def test_the_llm_does_not_rewrite_a_post_record(pipeline) -> None:
     answer = AskPipeline(pipeline.search, llm=LLMComposer(model)).answer(question)
     assert answer.answer == pipeline.answer(question).answer
     assert model.sent == []
+
+
+def test_an_answer_that_slips_into_another_script_is_not_shown() -> None:
+    from askclinic.answering import Candidate
+    from askclinic.llm import unsupported
+    from askclinic.types import Chunk
+
+    sentence = "In our clinic's experience, lip filler typically lasts 6 to 9 months."
+    chunk = Chunk("p::0", "p", "Lip Filler FAQ: How Much, How Long, and What to Avoid", "Lasting", (sentence,), 0, 0)
+    snippets = [Candidate(sentence, chunk, 1, 1)]
+    question = "입술필러 얼마나 유지돼요?"
+    assert unsupported("입술필러는 6~9개월 동안 유지됩니다 [1].", snippets, question) is None
+    assert unsupported("입술필러는 6到9개월 동안 유지됩니다 [1].", snippets, question) == (
+        "the answer is written partly in another script (CJK)"
+    )

@@ -79,8 +79,20 @@ def fact_found(fact: str, text: str) -> bool:
 
 
 def missing_facts(answer: Answer, facts: Iterable[str], in_first: bool = True) -> tuple[str, ...]:
+    """Facts neither stated in the answer (its first paragraph, ``in_first``) nor given by a quote
+    it cites there with every number of the fact stated: an answer written in the patient's words
+    or language (the LLM mode's "입술필러는 6~9개월 유지됩니다 [1]") gives the fact its source
+    states in the archive's words. An extractive answer quotes its sources, so for it the two agree."""
     where = first_paragraph(answer.answer) if in_first else answer.answer
-    return tuple(f for f in facts if not fact_found(f, where))
+    quotes = {c.n: c.quote for c in answer.citations}
+    cited = [quotes[int(m)] for m in _MARKER.findall(where) if int(m) in quotes]
+    stated = {n.replace(",", "") for n in _NUMBER.findall(where)}
+
+    def given(fact: str) -> bool:
+        numbers = {n.replace(",", "") for n in _NUMBER.findall(fact)}
+        return numbers <= stated and any(fact_found(fact, quote) for quote in cited)
+
+    return tuple(f for f in facts if not (fact_found(f, where) or given(f)))
 
 
 def citation_problems(answer: Answer, expected_posts: Iterable[str], posts: Mapping[str, str]) -> tuple[str, ...]:

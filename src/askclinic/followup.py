@@ -375,9 +375,13 @@ def rewrite(
         # "is that longer than hifu?" after "how long does jaw botox last": the last question
         # whole, so each side keeps its own words ("jaw" is botox's, "lip" is the lip filler's)
         return _with(body, previous.split())
-    carried = procedure_words(context, glossary) if context else []
-    if _names_area(own, glossary):  # "턱은요?" after "입술필러 얼마나 유지돼요?": filler, not lip filler
-        carried = [_without_area(w, glossary) for w in carried]
+    # the procedure and the part of the body the conversation is about ("and till it looks
+    # final?" after "got lip filler yesterday": lip filler)
+    whole_face = bool(_WHOLE_FACE.search(body.lower()))
+    procedures = procedure_words(context, glossary) if context else []
+    carried = procedures if whole_face or not context else _subject(context, glossary)
+    if _names_area([*own, body], glossary):  # "턱은요?" after "입술필러 얼마나 유지돼요?": filler, not lip filler
+        carried = [_without_area(w, glossary) for w in procedures]
     if compares and context and own_procedures:
         # "longer than for hifu??" after "how long is the numbing cream on for fractional laser":
         # the last question, asked of both procedures
@@ -392,8 +396,11 @@ def rewrite(
         # "does it hurt?" after "my derm said skin boosters might help my dry skin" asks of the
         # procedure, not of the dry skin)
         # ("what about on my face, how long does it last?" after "hifu on my belly": not the belly)
-        whole_face = not compares and bool(_WHOLE_FACE.search(body.lower()))
-        carried += [w for w in topic_words(previous, glossary) if not (whole_face and _names_area([w], glossary))]
+        carried += [
+            w
+            for w in topic_words(previous, glossary)
+            if not (whole_face and not compares and _names_area([w], glossary))
+        ]
     # "full legs?" after "how long does an underarm session take?": the same question, of another area
     of_an_area = len(words) <= SHORT_FOLLOW_UP and _names_area(own, glossary)
     if (connected or compares or of_an_area) and not _frame(body, glossary):
@@ -412,7 +419,8 @@ def _asked_of(text: str, glossary: Glossary) -> list[str]:
 def _subject(text: str, glossary: Glossary) -> list[str]:
     """The procedure and the body area ``text`` names ("jaw botox")."""
     procedures = procedure_words(text, glossary)
-    return [w for w in topic_words(text, glossary) if _AREA_WORDS.fullmatch(w) and w not in procedures] + procedures
+    named = {w for p in procedures for w in p.split()}  # "nose" of "nose filler" is said once
+    return [w for w in topic_words(text, glossary) if _AREA_WORDS.fullmatch(w) and w not in named] + procedures
 
 
 def _other_side(body: str, context: str, glossary: Glossary) -> str:
@@ -474,9 +482,9 @@ def _drop_areas(text: str) -> str:
 
 def _names_area(words: Sequence[str], glossary: Glossary) -> bool:
     """Whether one of ``words`` (English, or Korean glossary forms) names a part of the body."""
-    return any(
-        _AREA_WORDS.search(w) if w.isascii() else any(_AREA_WORDS.fullmatch(e) for _, _, e in glossary.matches(w))
-        for w in words
+    english = " ".join(w for w in words if w.isascii())  # "under eyes" is one area, in two words
+    return bool(_AREA_WORDS.search(english)) or any(
+        any(_AREA_WORDS.fullmatch(e) for _, _, e in glossary.matches(w)) for w in words if not w.isascii()
     )
 
 
