@@ -115,6 +115,16 @@ def verify(
     return None
 
 
+def _markers_inside(answer: str) -> str:
+    """The answer with each marker written after a full stop moved before it."""
+    return _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+
+
+def _excerpt_words(cited: list[Candidate]) -> set[str]:
+    """Content words of excerpts with their posts' titles and sections."""
+    return set(tokens(" ".join(f"{c.chunk.title} {c.chunk.section} {c.sentence}" for c in cited)))
+
+
 def _supporting(said: str, snippets: list[Candidate], korean: bool) -> int | None:
     """The [n] of the excerpt that holds every number of a claim and most of its words, if any."""
     numbers, words = numbers_in(said), _claimed_words(said, korean)
@@ -122,7 +132,7 @@ def _supporting(said: str, snippets: list[Candidate], korean: bool) -> int | Non
     for n, c in enumerate(snippets, start=1):
         if not numbers <= numbers_in(c.sentence):
             continue
-        shared = len(words & set(tokens(f"{c.chunk.title} {c.chunk.section} {c.sentence}")))
+        shared = len(words & _excerpt_words([c]))
         if shared > most:
             best, most = n, shared
     return best
@@ -131,7 +141,7 @@ def _supporting(said: str, snippets: list[Candidate], korean: bool) -> int | Non
 def with_markers(answer: str, snippets: list[Candidate], korean: bool = False) -> str:
     """The answer with the excerpt that supports it cited after each sentence that cites none (a
     small model often leaves the markers out); a sentence no excerpt supports stays unmarked."""
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+    text = _markers_inside(answer)
     sentences = split_sentences(text)
     if all(_MARKER.search(s) or not any(ch.isalnum() for ch in s) for s in sentences):
         return answer
@@ -145,7 +155,7 @@ def with_markers(answer: str, snippets: list[Candidate], korean: bool = False) -
 
 def claims(answer: str) -> list[tuple[str, list[int]]]:
     """Each sentence of an answer, without its markers, with the excerpts it cites."""
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", answer)
+    text = _markers_inside(answer)
     out = []
     for sentence in split_sentences(text):
         said = _MARKER.sub(" ", sentence).strip()
@@ -212,7 +222,7 @@ def unsupported(
         words = _claimed_words(said, korean)
         if _contradicts(said, words, cited):
             return f"a sentence says yes where its excerpt says no, or the reverse: {said!r}"
-        known = set(tokens(" ".join(f"{c.chunk.title} {c.chunk.section} {c.sentence}" for c in cited)))
+        known = _excerpt_words(cited)
         if borrowed := (words & asked) - known - INTENT_WORDS - GENERIC_WORDS:
             return f"a sentence says of {sorted(borrowed)} what its excerpt says of something else: {said!r}"
         if words and len(words & known) / len(words) < MIN_WORD_SUPPORT:
