@@ -334,6 +334,19 @@ def _snippet(pipeline, question: str, needle: str) -> int:
     return next(i for i, c in enumerate(snippets) if needle in c.sentence) + 1
 
 
+def _falls_back(pipeline, question: str, reply: str) -> bool:
+    """Whether the LLM's ``reply`` is replaced by the extractive answer."""
+    return llm_pipeline(pipeline, reply)[0].answer(question).answer == pipeline.answer(question).answer
+
+
+def _excerpt(sentence: str, title: str, section: str) -> list:
+    """The one excerpt an LLM answer may cite, from a post with this title and section."""
+    from askclinic.answering import Candidate
+    from askclinic.types import Chunk
+
+    return [Candidate(sentence, Chunk("p::0", "p", title, section, (sentence,), 0, 0), 1, 1)]
+
+
 def test_a_sentence_that_cites_nothing_falls_back(pipeline) -> None:
     question = "How common is thread exposure?"
     extractive = pipeline.answer(question)
@@ -350,18 +363,15 @@ def test_a_sentence_that_cites_nothing_falls_back(pipeline) -> None:
 
 def test_a_claim_its_excerpt_does_not_make_falls_back(pipeline) -> None:
     question = "How common is thread exposure?"
-    extractive = pipeline.answer(question)
     n = _snippet(pipeline, question, "5%")
     added = f"Thread exposure happens in 5% of cases and always needs surgery to remove the thread [{n}]."
-    assert llm_pipeline(pipeline, added)[0].answer(question).answer == extractive.answer
+    assert _falls_back(pipeline, question, added)
 
 
 def test_a_claim_that_says_the_opposite_of_its_excerpt_falls_back(pipeline) -> None:
     question = "Can I drink through a straw after lip filler?"
-    extractive = pipeline.answer(question)
     n = _snippet(pipeline, question, "straw")
-    reversed_ = f"You can drink through a straw for 24 hours after lip filler [{n}]."
-    assert llm_pipeline(pipeline, reversed_)[0].answer(question).answer == extractive.answer
+    assert _falls_back(pipeline, question, f"You can drink through a straw for 24 hours after lip filler [{n}].")
     right = f"Avoid drinking through a straw for 24 hours after lip filler [{n}]."
     assert llm_pipeline(pipeline, right)[0].answer(question).answer == right
 
@@ -393,13 +403,10 @@ def test_a_sentence_without_a_marker_cites_the_excerpt_that_says_it(pipeline) ->
 
 
 def test_a_claim_may_not_name_what_the_question_asks_and_its_excerpt_does_not() -> None:
-    from askclinic.answering import Candidate
     from askclinic.llm import unsupported
-    from askclinic.types import Chunk
 
     sentence = "Swelling usually settles within 3 to 5 days."
-    chunk = Chunk("p::0", "p", "How long does hyaluronic acid filler last?", "Swelling", (sentence,), 0, 0)
-    snippets = [Candidate(sentence, chunk, 1, 1)]
+    snippets = _excerpt(sentence, "How long does hyaluronic acid filler last?", "Swelling")
     question = "how long does lip swelling last?"
     # the filler post's swelling figure, said of the lips, which it does not name
     assert "['lip']" in (unsupported("Lip swelling lasts 3 to 5 days [1].", snippets, question) or "")
@@ -417,13 +424,10 @@ def test_the_llm_does_not_rewrite_a_post_record(pipeline) -> None:
 
 
 def test_an_answer_that_slips_into_another_script_is_not_shown() -> None:
-    from askclinic.answering import Candidate
     from askclinic.llm import unsupported
-    from askclinic.types import Chunk
 
     sentence = "In our clinic's experience, lip filler typically lasts 6 to 9 months."
-    chunk = Chunk("p::0", "p", "Lip Filler FAQ: How Much, How Long, and What to Avoid", "Lasting", (sentence,), 0, 0)
-    snippets = [Candidate(sentence, chunk, 1, 1)]
+    snippets = _excerpt(sentence, "Lip Filler FAQ: How Much, How Long, and What to Avoid", "Lasting")
     question = "입술필러 얼마나 유지돼요?"
     assert unsupported("입술필러는 6~9개월 동안 유지됩니다 [1].", snippets, question) is None
     assert unsupported("입술필러는 6到9개월 동안 유지됩니다 [1].", snippets, question) == (
