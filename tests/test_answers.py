@@ -1226,6 +1226,29 @@ def test_korean_asked_in_patients_words_gets_that_figure(pipeline, question: str
 
 
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("사각턱이 뼈 때문에 넓은 사람은 몇 프로예요?", "14%"),  # bone, wide
+        ("스부 맞고 오돌토돌 올라온 거 며칠이면 없어져요?", "1 to 2 days"),  # small bumps come up
+        ("입술 필러 좀 더 넣고 싶은데 며칠 기다려야 돼요?", "2 weeks"),  # add more volume
+    ],
+)
+def test_everyday_korean_words_keep_their_meaning(pipeline, question: str, expected: str) -> None:
+    """Everyday words the question hinges on ("뼈", "넓은", "오돌토돌", "더 넣고") are searched in
+    English too: without them "사각턱 ... 몇 프로" asks only for a percentage about square jaws."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert expected in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_a_korean_question_about_what_no_post_covers_abstains(pipeline) -> None:
+    """Deodorant after underarm laser hair removal: no post says; read without the word, it was
+    answered with the session length."""
+    answer = pipeline.answer("겨드랑이 제모하고 데오드란트 언제부터 발라도 돼요?")
+    assert answer.status is Status.ABSTAINED, answer.answer
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "how long does filler in the cheeks last?",

@@ -97,6 +97,11 @@ def test_everyday_english_for_what_the_posts_describe_is_searched_in_their_words
         ("입술 필러 얼마나 가?", "how long does it last"),  # 반말 ("얼마나 가려워" is not it)
         ("하이푸 아파서 중간에 쉬어야 하는 사람 있어요?", "need breaks"),  # rests during one visit
         ("토닝 하다가 중간에 쉬어도 돼요?", "stop in the middle of the course"),  # pauses the course
+        # everyday words, not names of procedures or symptoms
+        ("사각턱이 뼈 때문에 넓은 사람도 있어요?", "bone structure wide"),
+        ("스부 맞고 오돌토돌한 게 올라왔어요", "small bumps"),
+        ("겨드랑이 제모하고 데오드란트 발라도 돼요?", "deodorant"),  # what no post covers is named too
+        ("실리프팅 하고 스케일링 받아도 돼요?", "dental treatment"),
     ],
 )
 def test_everyday_korean_for_what_the_posts_describe_is_searched_in_their_words(question: str, term: str) -> None:
