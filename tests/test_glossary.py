@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askclinic.glossary import default_glossary, korean_parts
+from askclinic.glossary import HANGUL, default_glossary, korean_parts
 
 
 @pytest.mark.parametrize(
@@ -171,3 +171,15 @@ def test_a_listed_form_matches_without_its_particle(message: str, term: str) -> 
     """Chat drops the particles ("실 튀어나와" for "실이 튀어나와"): a form listed with one
     matches without it too."""
     assert term in default_glossary().translate(message)
+
+
+LATIN_FORMS = {"ipl"}  # the one Latin-script name Korean patients type as it is
+
+
+def test_korean_forms_are_hangul_and_keep_the_particles_that_join_two_things() -> None:
+    """The Korean table is also read in English follow-ups, where a Latin-script form ("thermage",
+    "fractional") would rename what the patient typed; and a form that swallows "이랑" hides that
+    two things are named together ("멍이랑 감염 ... 차이" asks about each)."""
+    for form, _ in default_glossary().pairs:
+        assert HANGUL.search(form) or form in LATIN_FORMS, form
+        assert not form.endswith("이랑"), form
