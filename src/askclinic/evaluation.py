@@ -34,9 +34,9 @@ from .questions import (  # noqa: F401  (re-exported: the evaluation's public na
     unknown_posts,
 )
 from .safety import DISCLAIMER
+from .text import NUMBER, numbers_in
 from .types import Answer, Chunk, Status
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKER = re.compile(r"\[(\d+)\]")
 _LEAD = re.compile(r"^[^\n]*?”(?::|에 따르면:) ")
 
@@ -78,19 +78,23 @@ def fact_found(fact: str, text: str) -> bool:
     return re.search(before + re.escape(norm) + after, _norm(text)) is not None
 
 
+def _cited_quotes(answer: Answer, text: str) -> list[str]:
+    """The quotes of the citations whose [n] markers ``text`` (a part of the answer) holds."""
+    quotes = {c.n: c.quote for c in answer.citations}
+    return [quotes[int(m)] for m in _MARKER.findall(text) if int(m) in quotes]
+
+
 def missing_facts(answer: Answer, facts: Iterable[str], in_first: bool = True) -> tuple[str, ...]:
     """Facts neither stated in the answer (its first paragraph, ``in_first``) nor given by a quote
     it cites there with every number of the fact stated: an answer written in the patient's words
     or language (the LLM mode's "입술필러는 6~9개월 유지됩니다 [1]") gives the fact its source
     states in the archive's words. An extractive answer quotes its sources, so for it the two agree."""
     where = first_paragraph(answer.answer) if in_first else answer.answer
-    quotes = {c.n: c.quote for c in answer.citations}
-    cited = [quotes[int(m)] for m in _MARKER.findall(where) if int(m) in quotes]
-    stated = {n.replace(",", "") for n in _NUMBER.findall(where)}
+    cited = _cited_quotes(answer, where)
+    stated = numbers_in(where)
 
     def given(fact: str) -> bool:
-        numbers = {n.replace(",", "") for n in _NUMBER.findall(fact)}
-        return numbers <= stated and any(fact_found(fact, quote) for quote in cited)
+        return numbers_in(fact) <= stated and any(fact_found(fact, quote) for quote in cited)
 
     return tuple(f for f in facts if not (fact_found(f, where) or given(f)))
 
@@ -117,12 +121,11 @@ def ungrounded_numbers(answer: Answer) -> tuple[str, ...]:
     """Numbers of an answered body that its paragraph's cited quotes do not contain."""
     if answer.status is not Status.ANSWERED:
         return ()
-    quotes = {c.n: c.quote for c in answer.citations}
     out: list[str] = []
     for paragraph in _LEAD.sub("", answer.answer, count=1).split("\n\n"):
-        refs = [quotes[int(m)] for m in _MARKER.findall(paragraph) if int(m) in quotes]
-        allowed = {n.replace(",", "") for q in (refs or quotes.values()) for n in _NUMBER.findall(q)}
-        out.extend(n for n in _NUMBER.findall(_MARKER.sub("", paragraph)) if n.replace(",", "") not in allowed)
+        refs = _cited_quotes(answer, paragraph) or [c.quote for c in answer.citations]
+        allowed = set().union(*map(numbers_in, refs))
+        out.extend(n for n in NUMBER.findall(_MARKER.sub("", paragraph)) if n.replace(",", "") not in allowed)
     return tuple(out)
 
 

@@ -24,7 +24,7 @@ from .answering import GENERIC_WORDS, INTENT_WORDS, Candidate, Composition, Extr
 from .errors import ConfigError, LLMError
 from .glossary import default_glossary, is_korean
 from .lexical import tokens
-from .text import split_sentences
+from .text import numbers_in, split_sentences
 
 if TYPE_CHECKING:
     from .meaning import Meaning
@@ -47,7 +47,6 @@ Rules:
 - Answer in the language of the question."""
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Words that rank two things: an answer using one must state every figure the extractive answer
 # opens with, so the reader sees what was compared ("more common" alone can be backwards).
 _COMPARING = re.compile(
@@ -71,10 +70,6 @@ NEGATED_SPAN = 3  # words after "not", "avoid", ... that it negates
 
 # a marker written after the sentence's full stop ("... 5% of cases. [1]") belongs to that sentence
 _MARKERS_AFTER_STOP = re.compile(r"([.!?。])((?:\s*\[\d+\])+)")
-
-
-def numbers_in(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def lead_figures(fallback: Composition) -> tuple[set[str], set[str]]:

@@ -16,6 +16,12 @@ _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "vs.", 
 # "Thread exposure: 5%", "Swelling — 16 %", "Bruising: 26% (the most common)"
 STAT_LINE = re.compile(r"^[^\W\d_][^:—–]{0,60}\s*[:—–]\s*[<>~≈]?\s*\d[\d.,]*\s*%?")
 _LIST_MARK = re.compile(r"^(?:[-*•·▪◦]|\d+[.)])\s+")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2,827", "0.5", "12"
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, without thousands separators ("2,827" -> "2827")."""
+    return {n.replace(",", "") for n in NUMBER.findall(text)}
 
 
 def clean(text: str) -> str:
