@@ -161,6 +161,37 @@ def test_sample_posts_answer_from_the_right_post(pipeline, question, post, figur
 
 
 @pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("had hifu a few days ago and see no change yet, how long before it kicks in", "2 to 3 months"),
+        ("got hifu last week and see nothing yet lol, when does it kick in", "2 to 3 months"),
+        ("how long will i look like a lobster after fractional laser lol", "5 to 7 days"),
+    ],
+)
+def test_a_sentence_under_a_heading_that_names_the_topic_can_answer(pipeline, question: str, fact: str) -> None:
+    """The sentence that answers need not repeat what its title and heading say ("results",
+    "HIFU", "downtime"): a chatty question sharing no word with the sentence itself was never
+    weighed, and a worse sentence that happened to share one answered instead."""
+    answer = pipeline.answer(question)
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert fact in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_how_many_after_a_count_of_sessions_asks_how_many_people(pipeline) -> None:
+    """ "... 10 toning sessions how many got clearly lighter" counts people; Korean word order
+    ("연구 몇 개 모은 거예요?" is searched as "study how many") puts the counted noun first, English does not."""
+    answer = pipeline.answer("of the ppl who finished 10 toning sessions how many got clearly lighter")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "45%" in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_how_much_a_procedure_helps_is_not_a_price(pipeline) -> None:
+    answer = pipeline.answer("my acne scars are the deep pitted kind, how much will fractional laser actually help?")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "improvement" in answer.answer.split("\n\n")[0], answer.answer
+
+
+@pytest.mark.parametrize(
     "question", ["when do hifu results start to show? had it done 4 days ago", "after hifu when do i see the results"]
 )
 def test_how_soon_a_change_shows_is_not_answered_by_how_long_it_lasts(pipeline, question: str) -> None:
@@ -872,6 +903,9 @@ def test_a_longer_area_name_wins_over_a_shorter_one_inside_it(question: str, are
         ("기미토닝 실비보험 청구 되나요?", True),
         ("how much filler for the lips", False),
         ("how much per session does the swelling last", False),
+        ("how much will fractional laser actually help my scars?", False),  # how much it changes
+        ("how much will toning change my melasma", False),
+        ("how much will a thread lift cost me", True),
     ],
 )
 def test_a_price_question_is_told_from_other_how_much_questions(question: str, price: bool) -> None:

@@ -505,7 +505,7 @@ def _with_names(question: str) -> str:
 
 _PRICE_Q = re.compile(
     r"\b(cost|costs|price|prices|pricing|how much (is|are|would|will|per|for|each|do (you|u|they) charge)\b"
-    r"(?!.{0,30}\b(hurt|pain|swell|bruis|last|downtime|time|improv|better)))|가격|비용"
+    r"(?!.{0,30}\b(hurt|pain|swell|bruis|last|downtime|time|improv|better|help|work|change|differ)))|가격|비용"
     # what is paid and who pays it: insurance, discounts, payment plans
     r"|\b(insurance|insured|co.?pay|discounts?|payment plans?|instal+ments?|refunds?)\b|보험|실비|할인|환불|할부"
 )
@@ -676,7 +676,7 @@ class ExtractiveComposer:
         if _HOW_MANY_GET.search(lowered):  # "how many people get pain" asks for a rate
             wants_stat, counted = True, None
         noun = _counted_noun(counted.group(1)) if counted else ""
-        if not noun and (before := _COUNTED_BEFORE.search(lowered)):
+        if not noun and korean and (before := _COUNTED_BEFORE.search(lowered)):
             noun = before.group(1)
         if noun:  # "how many laser toning sessions" -> "10 to 12 sessions"
             pattern = _VISITS if noun in _VISIT_NOUNS else re.escape(noun[:4])
@@ -812,8 +812,10 @@ class ExtractiveComposer:
                 frame = frame | {t for t, name in aliases.items() if name in frame_names[hit.chunk.chunk_id]}
             coverage = sum(w for t, w in weights.items() if t in words) / total
             framed = sum(w for t, w in weights.items() if t in frame and t not in words) / total
-            if not coverage and meaning < MIN_SEMANTIC:
-                continue  # a sentence must itself say something about the question's topic
+            if not coverage and meaning < MIN_SEMANTIC and not framed:
+                # a sentence, or the title and heading it sits under ("results ... over 2 to 3
+                # months" under "When do HIFU results appear?"), must say something of the topic
+                continue
             timed = wants_time and (
                 bool(_TIME_UNIT.search(sentence)) or (wants_onset and bool(_NTH_VISIT.search(lowered_sentence)))
             )
