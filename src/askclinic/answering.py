@@ -93,6 +93,8 @@ _ONSET_Q = re.compile(
     r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
     r"|\bwhen (do|does|will|is|are|should)\b[^?.]{0,30}\b(show|shows|appear|appears|kick|kicks|act|start|starts|begin|"
     r"begins|work|working|supposed to)\b|\bkicks? in\b|\btakes? effect\b|\b(start|begin)\w* (to )?(see|notice)"
+    # "how long does botox take to work?", "how long do results take to show up?"
+    r"|\btakes? (?:\w+ ){0,2}?to (?:\w+ ){0,2}?(?:show|appear|work|kick|see|notice|settle)"
 )
 # What heals after a procedure: how soon a result shows is not answered by when redness fades
 # ("when will i start seeing my melasma fade?" is not "redness fades within 1 to 2 hours").
@@ -104,7 +106,10 @@ _AFTERMATH = re.compile(
 _LASTS = re.compile(r"\blasts?\b(?! (?:week|night|time|month|year|session|one|few|couple)\b)|\blasting\b")
 ANSWER_KINDS = (
     (  # how long an appointment takes
-        re.compile(r"\btakes?\b|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"),
+        re.compile(
+            r"\btakes?\b(?! (?:\w+ ){0,2}?to (?:\w+ ){0,2}?(?:show|appear|work|kick|see|notice|settle))"
+            r"|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"
+        ),
         re.compile(r"\btakes?\b|\bminutes?\b"),
     ),
     (  # how far apart sessions are
@@ -113,7 +118,10 @@ ANSWER_KINDS = (
     ),
     (  # how soon a change shows
         _ONSET_Q,
-        re.compile(r"\bafter\b|\bwithin\b|\bat (about|around)\b|\bappears?\b|\bstarts? to\b|\bshows?\b"),
+        re.compile(
+            r"\bafter\b|\bwithin\b|\bappears?\b|\bstarts? to\b|\bshows?\b|\bvisible\b|\bnoticeable\b"
+            r"|\bbuilds? up\b|\bgradually\b"
+        ),
     ),
     (  # how long something must wait or be avoided ("when can i drink again", "how long no sauna")
         re.compile(
@@ -235,16 +243,50 @@ _PARTS = re.compile(
     re.I,
 )
 _WH_OPENS = re.compile(rf"(?:{_WH})\b")
-_MAX_WORDS = re.compile(r"\b(most|highest|commonest|biggest|largest|greatest|longest|worst)\b")
-_MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely)\b")
+# ("most people", "most of them" count people: not a superlative)
+_MAX_WORDS = re.compile(
+    r"\b(most(?! (?:people|ppl|patients|persons|folks|women|men|clients|of)\b)"
+    r"|highest|commonest|biggest|largest|greatest|longest|worst)\b"
+)
+_MIN_WORDS = re.compile(r"\b(least|lowest|rarest|smallest|fewest|shortest|rarely|fastest|quickest|soonest)\b")
+# "the #1 reason", "the main cause": the top of a list of causes, not a question of why
+TOP_REASON = re.compile(
+    r"(?:#\s?1|\bnumber one|\bno\.? ?1|\bmain|\btop|\bleading|\bbiggest|\bmost common|\bcommonest|\bprimary)"
+    r" (?:reasons?|causes?)\b"
+)
 _FIGURE = re.compile(r"(\d[\d.,]*)\s*%")
+# a list line's duration: "Chin and nose: 12 to 24 months", "Under-eye hollows: about 12 months"
+_LABELLED = re.compile(r"^[^\W\d_][^:—–]{0,60}\s*[:—–]\s*(?P<rest>.+)$")
+_DURATION = re.compile(
+    r"(?P<low>\d+(?:\.\d+)?)(?:\s*(?:to|-|–)\s*(?P<high>\d+(?:\.\d+)?))?\s*(?P<unit>day|week|month|year)s?\b", re.I
+)
+_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_WHEN = re.compile(r"\bwhen\b|\bhow long\b")
 
 
 def _extremes(question: str) -> list[str]:
     """Which ends of a list a superlative question asks for, in the order asked."""
     found = [(m.start(), "max") for m in _MAX_WORDS.finditer(question)]
+    found += [(m.start(), "max") for m in TOP_REASON.finditer(question)]
     found += [(m.start(), "min") for m in _MIN_WORDS.finditer(question)]
     return list(dict.fromkeys(kind for _, kind in sorted(found)))
+
+
+def list_figure(line: str) -> tuple[str, float] | None:
+    """The kind ("%" or "days") and value of a list line's figure: ("%", 38.0) for "Teeth clenching
+    or grinding: 38%", ("days", 540.0) for "Chin and nose: 12 to 24 months" (a range counts by its
+    middle); None for a sentence of prose or a line without such a figure."""
+    labelled = _LABELLED.match(line.strip())
+    if labelled is None or line.rstrip().endswith((".", "!", "?")):  # a sentence of prose
+        return None
+    rest = labelled.group("rest")
+    if (share := _FIGURE.search(rest)) is not None:
+        return "%", float(share.group(1).replace(",", ""))
+    if (duration := _DURATION.search(rest)) is not None:
+        low = float(duration.group("low"))
+        high = float(duration.group("high") or low)
+        return "days", (low + high) / 2 * _DAYS[duration.group("unit").lower()]
+    return None
 
 
 def _list_item(sentence: str) -> bool:
@@ -329,6 +371,7 @@ RANK_WEIGHTS: dict[str, float] = {
     "number": 0.1,
     "long": -0.1,
     "unasked_area": -0.1,  # names a part of the face or body when the question names none
+    "listed_for_superlative": KIND_BONUS,  # "the main cause", "the rarest" and a line of a list of figures
 }
 
 # Procedures: a question about one of these is never answered from a sentence whose post,
@@ -371,7 +414,16 @@ AREAS = {
     "forehead": ("forehead",),
     "nose": ("nose",),
     "neck": ("neck",),
-    "smile lines": ("smile line", "smile lines", "nasolabial", "laugh lines", "nose to mouth"),
+    "smile lines": (
+        "smile line",
+        "smile lines",
+        "nasolabial",
+        "laugh lines",
+        "nose to mouth",
+        "nose to the mouth",
+        "nose to my mouth",
+        "nose to your mouth",
+    ),
     "underarm": ("underarm", "underarms", "armpit", "armpits"),
     "legs": ("leg", "legs", "full-leg"),
     "bikini": ("bikini", "brazilian"),
@@ -722,8 +774,9 @@ class ExtractiveComposer:
             and not MULTI_PART.search(as_typed)
             and not (wants_percent or wants_rate)
         )
-        wants_reason = bool(_WHY_Q.search(lowered))
+        wants_reason = bool(_WHY_Q.search(lowered)) and not TOP_REASON.search(lowered)
         wants_ordinal = bool(_WHICH_ONE_Q.search(lowered))
+        superlative = bool(_extremes(lowered))
         kinds = [answer for asked, answer in ANSWER_KINDS if asked.search(lowered)]
         wants_onset = bool(_ONSET_Q.search(lowered)) and not _LASTS.search(lowered)
         asks_aftermath = bool(_AFTERMATH.search(lowered))
@@ -849,6 +902,12 @@ class ExtractiveComposer:
                 "number": float(bool(_NUMBER.search(sentence))),
                 "long": float(len(sentence.split()) > 45),
                 "unasked_area": float(not areas and bool(_areas(lowered_sentence))),
+                # (of a list of shares, not when a time is asked: "when does it look its best?")
+                "listed_for_superlative": float(
+                    superlative
+                    and (listed := list_figure(sentence)) is not None
+                    and not (listed[0] == "%" and (wants_time or bool(_WHEN.search(lowered))))
+                ),
             }
             score = sum(RANK_WEIGHTS[name] * value for name, value in features.items())
             if sentence not in out or out[sentence].score < score:
@@ -925,7 +984,9 @@ class ExtractiveComposer:
         ranked = [best, *(c for c in ranked if c is not best)]
         lowered = question.lower()
         extremes = _extremes(lowered)
-        if extremes and STAT_LINE.match(best.sentence):
+        # the list a superlative asks about (of the parts of the face it names, "where does filler
+        # last longest, forehead or chin?", each one's figure answers: below)
+        if extremes and list_figure(best.sentence) is not None and len(asked_areas(lowered)) < 2:
             picked = self._extreme_lines(best, extremes)
             if picked:
                 basis = self._basis(best)
@@ -1210,14 +1271,15 @@ class ExtractiveComposer:
 
     def _extreme_lines(self, best: Candidate, extremes: list[str]) -> list[Candidate]:
         """The list lines with the highest and/or lowest figure, from the list ``best`` belongs to."""
-        lines = [
-            (value, Candidate(sentence, chunk, 0.0, 0.0))
+        figures = [
+            (figure, Candidate(sentence, chunk, 0.0, 0.0))
             for chunk in self._section_of(best.chunk)
             for sentence in chunk.sentences
-            if STAT_LINE.match(sentence) and (value := _figure(sentence)) is not None
+            if (figure := list_figure(sentence)) is not None
         ]
-        if len(lines) < 3 or len({"%" in c.sentence for _, c in lines}) > 1:
+        if len(figures) < 3 or len({kind for (kind, _), _ in figures}) > 1:
             return []  # not a list of comparable figures
+        lines = [(value, c) for (_, value), c in figures]
         out: list[Candidate] = []
         for extreme in extremes:
             value = (max if extreme == "max" else min)(v for v, _ in lines)
