@@ -201,6 +201,13 @@ def test_how_soon_a_change_shows_is_not_answered_by_how_long_it_lasts(pipeline, 
     assert "2 to 3 months" in lead and "6 to 12 months" not in lead, answer.answer
 
 
+def test_til_is_till(pipeline) -> None:
+    """Chat spelling of "till" asks how soon a change shows just the same."""
+    answer = pipeline.answer("how long til jaw botox makes my face look slimmer?? got it 5 days ago n nothing lol")
+    assert answer.status is Status.ANSWERED, answer.answer
+    assert "2 to 4 weeks" in answer.citations[0].quote, answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "fact"),
     [

@@ -89,7 +89,7 @@ _REPEAT_Q = re.compile(
 # "when will I see a difference?", "how long till it kicks in", "when do results show": how soon a
 # change shows, not how long it lasts
 _ONSET_Q = re.compile(
-    r"\b(till|until|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
+    r"\b(till|til|until|untill|before)\b.*\b(see|notice|look|show|work|kick)|\bhow soon\b"
     r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
     r"|\bwhen (do|does|will|is|are|should)\b[^?.]{0,30}\b(show|shows|appear|appears|kick|kicks|act|start|starts|begin|"
     r"begins|work|working|supposed to)\b|\bkicks? in\b|\btakes? effect\b|\b(start|begin)\w* (to )?(see|notice)"
