@@ -23,7 +23,7 @@ from .glossary import PART_SEPARATOR
 from .lexical import STOPWORDS, LexicalIndex, stem, tokens, weighted_tokens
 from .meaning import Meaning
 from .post_record import ABOUT, record_sentences
-from .text import STAT_LINE
+from .text import LABEL, STAT_LINE
 from .types import Chunk, Citation, Hit
 
 # Words that say what kind of answer is wanted rather than what it is about.
@@ -81,6 +81,8 @@ _COUNT_Q = re.compile(r"how many|how much|how often")
 _RESTRICTION = re.compile(r"\bavoid\b|\bdo not\b|\bdon.t\b|\bwait\b|\bfrom day\b|\bagain\b|\bis fine\b|\bno \w+ for\b")
 # "how soon can I go back for more?", "how soon can I get it again?": when the procedure itself may
 # be repeated, not an activity
+# "how long does botox take to work?", "how long do results take to show up?": how soon, not how long a visit takes
+_TAKES_TO_SHOW = r"\btakes? (?:\w+ ){0,2}?to (?:\w+ ){0,2}?(?:show|appear|work|kick|see|notice|settle)"
 _REPEAT_Q = re.compile(
     r"\b(?:go|going|come|coming|get|getting) back\b[^?.]{0,20}\b(?:more|again|another)\b"
     r"|\b(?:top|touch)[ -]?ups?\b|\bre-?do\b|\b(?:get|getting|add|adding|put|putting) (?:some )?more\b"
@@ -93,8 +95,7 @@ _ONSET_Q = re.compile(
     r"|\bwhen (will|do|does) (i|you|it|they|the)\b|\bwhen can (i|you) (see|notice|expect|tell)\b"
     r"|\bwhen (do|does|will|is|are|should)\b[^?.]{0,30}\b(show|shows|appear|appears|kick|kicks|act|start|starts|begin|"
     r"begins|work|working|supposed to)\b|\bkicks? in\b|\btakes? effect\b|\b(start|begin)\w* (to )?(see|notice)"
-    # "how long does botox take to work?", "how long do results take to show up?"
-    r"|\btakes? (?:\w+ ){0,2}?to (?:\w+ ){0,2}?(?:show|appear|work|kick|see|notice|settle)"
+    r"|" + _TAKES_TO_SHOW
 )
 # What heals after a procedure: how soon a result shows is not answered by when redness fades
 # ("when will i start seeing my melasma fade?" is not "redness fades within 1 to 2 hours").
@@ -107,7 +108,7 @@ _LASTS = re.compile(r"\blasts?\b(?! (?:week|night|time|month|year|session|one|fe
 ANSWER_KINDS = (
     (  # how long an appointment takes
         re.compile(
-            r"\btakes?\b(?! (?:\w+ ){0,2}?to (?:\w+ ){0,2}?(?:show|appear|work|kick|see|notice|settle))"
+            r"(?!" + _TAKES_TO_SHOW + r")\btakes?\b"
             r"|\bstart to finish\b|\bhow long (is|are) (the|a|one|each) (session|appointment|visit)"
         ),
         re.compile(r"\btakes?\b|\bminutes?\b"),
@@ -256,7 +257,7 @@ TOP_REASON = re.compile(
 )
 _FIGURE = re.compile(r"(\d[\d.,]*)\s*%")
 # a list line's duration: "Chin and nose: 12 to 24 months", "Under-eye hollows: about 12 months"
-_LABELLED = re.compile(r"^[^\W\d_][^:—–]{0,60}\s*[:—–]\s*(?P<rest>.+)$")
+_LABELLED = re.compile(LABEL + r"(?P<rest>.+)$")
 _DURATION = re.compile(
     r"(?P<low>\d+(?:\.\d+)?)(?:\s*(?:to|-|–)\s*(?P<high>\d+(?:\.\d+)?))?\s*(?P<unit>day|week|month|year)s?\b", re.I
 )
@@ -293,11 +294,6 @@ def _list_item(sentence: str) -> bool:
     """A line of a list ("Dental treatment for 3 weeks"), not a sentence of prose: it says what,
     never why."""
     return not sentence.rstrip().endswith((".", "!", "?", "”", '"', "’", "'", ")"))
-
-
-def _figure(line: str) -> float | None:
-    match = _FIGURE.search(line)
-    return float(match.group(1).replace(",", "")) if match else None
 
 
 _WHY_Q = re.compile(

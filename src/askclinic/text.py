@@ -14,7 +14,8 @@ _SPACES = re.compile(r"\s+")
 _BOUNDARY = re.compile(r"(?:[.!?…]+[”\"’')\]]*|\^\^)\s+(?=[“\"‘'(\[A-Z0-9\uac00-\ud7a3])")
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "vs.", "no.", "approx.", "st.", "prof."})
 # "Thread exposure: 5%", "Swelling — 16 %", "Bruising: 26% (the most common)"
-STAT_LINE = re.compile(r"^[^\W\d_][^:—–]{0,60}\s*[:—–]\s*[<>~≈]?\s*\d[\d.,]*\s*%?")
+LABEL = r"^[^\W\d_][^:—–]{0,60}\s*[:—–]\s*"  # "Thread exposure: ", the label of a list line
+STAT_LINE = re.compile(LABEL + r"[<>~≈]?\s*\d[\d.,]*\s*%?")
 _LIST_MARK = re.compile(r"^(?:[-*•·▪◦]|\d+[.)])\s+")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2,827", "0.5", "12"
 
