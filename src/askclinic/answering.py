@@ -262,7 +262,7 @@ _DURATION = re.compile(
     r"(?P<low>\d+(?:\.\d+)?)(?:\s*(?:to|-|–)\s*(?P<high>\d+(?:\.\d+)?))?\s*(?P<unit>day|week|month|year)s?\b", re.I
 )
 _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-_WHEN = re.compile(r"\bwhen\b|\bhow long\b")
+_WHEN = re.compile(r"\bwhen\b")  # a bare "when" (Korean search text ends with it); "how long" is a _TIME_Q
 
 
 def _extremes(question: str) -> list[str]:
